@@ -1,0 +1,133 @@
+"""Canonicalisation: validated columns and dtypes, duplicates dropped, dense ids.
+
+A canonical interaction table has ``user`` and ``item`` as int64 ids in 0..n-1,
+optionally ``rating`` (float64) and ``timestamp`` (int64 seconds). Ids are assigned in
+sorted order of the original ids, so the same data in any row order canonicalises to
+the same table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from omnirec_core.errors import DataError
+
+REQUIRED = ("user", "item")
+OPTIONAL = ("rating", "timestamp")
+COLUMNS = REQUIRED + OPTIONAL
+
+
+@dataclass
+class Canonical:
+    """A canonical table plus the original ids (index = canonical id)."""
+
+    df: pd.DataFrame
+    user_ids: np.ndarray
+    item_ids: np.ndarray
+    duplicates_dropped: int = 0
+
+
+def _fix_hint(columns: list[str], missing: str) -> str:
+    return (
+        f"the data has no {missing!r} column (columns: {', '.join(map(str, columns)) or 'none'}); "
+        f"rename yours, e.g. columns={{'<your {missing} column>': {missing!r}}} when loading"
+    )
+
+
+def to_seconds(col: pd.Series) -> np.ndarray:
+    """Timestamps of any common form (datetime, numeric, text) as int64 seconds."""
+    if pd.api.types.is_datetime64_any_dtype(col):
+        if getattr(col.dt, "tz", None) is not None:
+            col = col.dt.tz_convert("UTC").dt.tz_localize(None)
+        if col.isna().any():
+            raise DataError(f"'timestamp' has {int(col.isna().sum())} missing values; drop them")
+        return col.astype("datetime64[s]").astype("int64").to_numpy()
+    if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
+        values = col.to_numpy(dtype="float64")
+        bad = ~np.isfinite(values)
+        if bad.any():
+            raise DataError(
+                f"'timestamp' has {int(bad.sum())} missing or non-finite values "
+                f"(first at row {int(np.flatnonzero(bad)[0])}); drop those rows or the column"
+            )
+        return np.floor(values).astype("int64")
+    try:
+        parsed = pd.to_datetime(col, utc=True)
+    except (ValueError, TypeError) as exc:
+        raise DataError(
+            f"'timestamp' values such as {col.iloc[0]!r} are neither numbers nor dates ({exc}); "
+            "convert them or drop the column"
+        ) from None
+    return to_seconds(parsed)
+
+
+def canonicalize(df: pd.DataFrame) -> Canonical:
+    """Validate and canonicalise an interaction table in original ids."""
+    if not isinstance(df, pd.DataFrame):
+        raise DataError(f"expected a pandas DataFrame of interactions, got {type(df).__name__}")
+    for col in REQUIRED:
+        if col not in df.columns:
+            raise DataError(_fix_hint(list(df.columns), col))
+    if len(df) == 0:
+        raise DataError("the dataset is empty: it has no interactions; check the source file and filters")
+    out: dict[str, np.ndarray] = {}
+    ids: dict[str, np.ndarray] = {}
+    for col in REQUIRED:
+        series = df[col]
+        nan = series.isna().to_numpy()
+        if nan.any():
+            raise DataError(
+                f"{col!r} has {int(nan.sum())} missing (NaN) ids, first at row "
+                f"{int(np.flatnonzero(nan)[0])}; drop them first, e.g. df.dropna(subset=[{col!r}])"
+            )
+        codes, uniques = pd.factorize(series, sort=True)
+        out[col] = codes.astype("int64")
+        ids[col] = np.asarray(uniques)
+    if "rating" in df.columns:
+        rating = df["rating"]
+        if not pd.api.types.is_numeric_dtype(rating) or pd.api.types.is_bool_dtype(rating):
+            coerced = pd.to_numeric(rating, errors="coerce")
+            bad = coerced.isna() & rating.notna()
+            if bad.any():
+                first = int(np.flatnonzero(bad.to_numpy())[0])
+                raise DataError(
+                    f"'rating' has non-numeric values such as {rating.iloc[first]!r} (row {first}); "
+                    "convert ratings to numbers or drop the column for implicit feedback"
+                )
+            rating = coerced
+        values = rating.to_numpy(dtype="float64")
+        if not np.isfinite(values).all():
+            n = int((~np.isfinite(values)).sum())
+            raise DataError(f"'rating' has {n} missing or infinite values; drop those rows")
+        out["rating"] = values
+    if "timestamp" in df.columns:
+        out["timestamp"] = to_seconds(df["timestamp"])
+
+    n_items = len(ids["item"])
+    key = out["user"] * n_items + out["item"]
+    # Keep the latest interaction per (user, item): order by key, then time, then input position.
+    order_keys = [np.arange(len(key))]
+    if "timestamp" in out:
+        order_keys.append(out["timestamp"])
+    order_keys.append(key)
+    order = np.lexsort(order_keys)
+    sorted_key = key[order]
+    last = np.ones(len(order), dtype=bool)
+    last[:-1] = sorted_key[1:] != sorted_key[:-1]
+    keep = order[last]
+    dropped = len(key) - len(keep)
+    table = pd.DataFrame({c: out[c][keep] for c in COLUMNS if c in out})
+    return Canonical(table.reset_index(drop=True), ids["user"], ids["item"], dropped)
+
+
+def compact(df: pd.DataFrame, user_ids: np.ndarray, item_ids: np.ndarray) -> Canonical:
+    """Re-number ids to 0..n-1 after rows were removed, keeping the original-id mapping."""
+    users, ucodes = np.unique(df["user"].to_numpy(), return_inverse=True)
+    items, icodes = np.unique(df["item"].to_numpy(), return_inverse=True)
+    out = df.copy()
+    out["user"] = ucodes.astype("int64")
+    out["item"] = icodes.astype("int64")
+    return Canonical(out.reset_index(drop=True), user_ids[users], item_ids[items])
