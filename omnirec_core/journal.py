@@ -1,0 +1,96 @@
+"""On-disk state of a checkpoint directory: the exclusive lock and the append-only journal.
+
+The lock is an ``flock`` on ``.omnirec.lock``: the kernel releases it when the holder
+dies, so a killed coordinator never leaves a stale lock. The journal is one JSON object
+per line, fsynced per append; per-job records (``job.json``, ``metrics.json``) remain the
+source of truth, the journal tells the story of a run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import socket
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from omnirec_core.errors import OmniRecError
+
+LOCK_NAME = ".omnirec.lock"
+JOURNAL_NAME = "journal.jsonl"
+
+
+class CheckpointLocked(OmniRecError):
+    """Another coordinator holds the checkpoint directory."""
+
+
+class CheckpointLock:
+    """Exclusive, crash-safe lock on a checkpoint directory."""
+
+    def __init__(self, directory: Path) -> None:
+        self.path = Path(directory) / LOCK_NAME
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 4096, 0).decode(errors="replace").strip() or "unknown process"
+            os.close(fd)
+            raise CheckpointLocked(
+                f"checkpoint directory {self.path.parent} is in use by another coordinator ({holder}); "
+                "wait for it to finish or use another checkpoint_dir"
+            ) from None
+        info = f"pid {os.getpid()} on {socket.gethostname()} since {time.strftime('%Y-%m-%d %H:%M:%S')}"
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, info.encode(), 0)
+        self._fd = fd
+
+    def release(self) -> None:
+        if self._fd is not None:
+            with contextlib.suppress(OSError):
+                os.ftruncate(self._fd, 0)
+            os.close(self._fd)  # closing drops the flock
+            self._fd = None
+
+    def __enter__(self) -> CheckpointLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+class Journal:
+    """Append-only, fsynced log of job phases: ``started`` / ``done`` / ``failed``."""
+
+    def __init__(self, directory: Path) -> None:
+        self.path = Path(directory) / JOURNAL_NAME
+        self._lock = threading.Lock()
+
+    def append(self, job: str, phase: str, event: str, **extra: Any) -> None:
+        record = {"t": round(time.time(), 3), "job": job, "phase": phase, "event": event, **extra}
+        line = (json.dumps(record, sort_keys=True, default=str) + "\n").encode()
+        with self._lock:
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            try:
+                os.write(fd, line)
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+
+    def read(self) -> list[dict[str, Any]]:
+        """All complete records; a torn last line (crash mid-append) is ignored."""
+        if not self.path.exists():
+            return []
+        out = []
+        for line in self.path.read_bytes().splitlines():
+            with contextlib.suppress(ValueError):
+                out.append(json.loads(line))
+        return out
