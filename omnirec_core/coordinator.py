@@ -30,6 +30,7 @@ from omnirec_core.executors import Executor, LocalExecutor
 from omnirec_core.fsutil import atomic_write_json
 from omnirec_core.jobs import (
     FAILED_FILE,
+    JOB_FILE,
     PREDICT_FILE,
     Job,
     predict_record,
@@ -265,9 +266,7 @@ class Coordinator:
                 self._execute(pending, runners, evaluating, need_pairs, tmp)
 
     def _env_key(self, spec: RunnerSpec) -> str:
-        manager = self.env_manager()
-        key_for = getattr(manager, "key_for", None)
-        return str(key_for(spec)) if key_for else ""
+        return str(self.env_manager().plan(spec).key[:16])
 
     def _execute(
         self,
@@ -428,12 +427,14 @@ class _Evaluating:
         rec = predict_record(job.path, job.k, need_pairs)
         if rec is None:
             return "pending"
-        result = None
-        with contextlib.suppress(Exception):
-            result = JobResult.load(job.path)
-        if result is not None and self.evaluator.covers(result) and result.source == _pred_source(rec):
-            self._add(job, result)
-            return "done"
+        source = _pred_source(rec)
+        if (read_json(job.path / JOB_FILE) or {}).get("evaluated_from") == source:
+            result = None
+            with contextlib.suppress(OmniRecError):
+                result = JobResult.load(job.path)
+            if result is not None and _covers(self.evaluator, result):
+                self._add(job, result)
+                return "done"
         self.journal.append(job.key, "eval", "started")
         parts = self._split(job)
         topk = pd.DataFrame(read_columns(rec["topk"])) if rec.get("topk") else None
@@ -446,16 +447,15 @@ class _Evaluating:
                 n_users=job.n_users,
                 n_items=job.n_items,
                 pair_scores=pair_scores,
-                k=job.k,
+                exclude_train=job.exclude_train,
             )
         except OmniRecError as exc:
             # Predictions that break the protocol are not kept: a re-run asks the runner again.
             (job.path / PREDICT_FILE).unlink(missing_ok=True)
             self.fail(job, "eval", str(exc))
             return "failed"
-        result.source = _pred_source(rec)
         result.save(job.path)
-        write_job_record(job, status="done")
+        write_job_record(job, status="done", evaluated_from=source)
         self.journal.append(job.key, "eval", "done")
         self._add(job, result)
         return "done"
@@ -478,6 +478,11 @@ class _Evaluating:
         self.progress.log(
             f"[red]failed[/red] {job.algorithm} {job.config} ({phase}): {error.splitlines()[0] if error else ''}"
         )
+
+
+def _covers(evaluator: Any, result: Any) -> bool:
+    """Whether a stored result has every value the evaluator asks for."""
+    return all(label in result.values for m in evaluator.metrics for label in m.labels())
 
 
 def _pred_source(rec: dict[str, Any]) -> str:

@@ -46,12 +46,13 @@ def unit_paths(spec_path: Path) -> tuple[Path, Path]:
     return spec_path.with_suffix(".done.json"), spec_path.with_suffix(".error.json")
 
 
-def runner_env(spec: dict[str, Any]) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(STRIP_PREFIXES)}
-    env.update(spec.get("env_vars") or {})
+def runner_env(spec: dict[str, Any]) -> dict[str, str | None]:
+    """Changes to the inherited environment for the runner (``None`` removes a variable)."""
+    env: dict[str, str | None] = {k: None for k in os.environ if k.startswith(STRIP_PREFIXES)}
     threads = str(spec.get("threads", 1))
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-        env.setdefault(var, threads)
+        env[var] = os.environ.get(var, threads)
+    env.update(spec.get("env_vars") or {})
     return env
 
 
