@@ -98,7 +98,15 @@ class PluginManager:
             except Exception as exc:  # a broken plugin must not break the others
                 self._problem(ep.name, dist, f"failed to import: {type(exc).__name__}: {exc}")
                 continue
-            self.register(plugin, ep.name, dist)
+            try:
+                self.register(plugin, ep.name, dist)
+            except (pluggy.PluginValidationError, ValueError) as exc:
+                # A hook with a wrong signature (or the same module under two names).
+                # pluggy may have kept the hooks it saw before the bad one: drop them all.
+                if self._pm.has_plugin(ep.name):
+                    self._pm.unregister(name=ep.name)
+                msg = " ".join(str(exc).split())
+                self._problem(ep.name, dist, f"invalid plugin: {msg}")
 
     def _problem(self, plugin: str, dist: str, error: str) -> None:
         self.problems.append(PluginProblem(plugin, dist, error))

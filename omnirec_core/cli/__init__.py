@@ -14,6 +14,12 @@ from omnirec_core.errors import OmniRecError
 COMMANDS: tuple[tuple[str, str], ...] = (
     ("omnirec_core.cli.data", "datasets_cmd"),
     ("omnirec_core.cli.data", "data_group"),
+    ("omnirec_core.cli.run", "run_cmd"),
+    ("omnirec_core.cli.run", "plugins_cmd"),
+    ("omnirec_core.cli.run", "status_cmd"),
+    ("omnirec_core.cli.run", "worker_group"),
+    ("omnirec_core.cli.results", "results_cmd"),
+    ("omnirec_core.cli.envs", "envs_group"),
 )
 
 

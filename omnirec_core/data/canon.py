@@ -8,6 +8,7 @@ the same table.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -54,8 +55,17 @@ def to_seconds(col: pd.Series) -> np.ndarray:
                 f"(first at row {int(np.flatnonzero(bad)[0])}); drop those rows or the column"
             )
         return np.floor(values).astype("int64")
+    numeric = pd.to_numeric(col, errors="coerce")
+    if not pd.api.types.is_bool_dtype(numeric) and numeric.notna().all():
+        return to_seconds(numeric.astype("float64"))  # epoch seconds stored as text
     try:
-        parsed = pd.to_datetime(col, utc=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # "could not infer format"
+            try:
+                parsed = pd.to_datetime(col, utc=True)
+            except (ValueError, TypeError):
+                # pandas infers one format from the first value; allow mixed ones.
+                parsed = pd.to_datetime(col, utc=True, format="mixed")
     except (ValueError, TypeError) as exc:
         raise DataError(
             f"'timestamp' values such as {col.iloc[0]!r} are neither numbers nor dates ({exc}); "

@@ -13,7 +13,7 @@ from typing import Any, Generic, Literal, TypeVar
 import numpy as np
 import pandas as pd
 
-from omnirec_core.data.canon import COLUMNS, Canonical, canonicalize
+from omnirec_core.data.canon import COLUMNS, REQUIRED, Canonical, canonicalize
 from omnirec_core.errors import DataError
 
 Feedback = Literal["implicit", "explicit"]
@@ -145,7 +145,9 @@ class RecSysDataSet(Generic[T]):
         if columns:
             df = df.rename(columns=dict(columns))
         keep = [c for c in COLUMNS if c in df.columns]
-        canon = canonicalize(df[keep] if keep else df)
+        # Subset only when complete, so a missing-column error lists all the caller's columns.
+        complete = all(c in df.columns for c in REQUIRED)
+        canon = canonicalize(df[keep] if complete else df)
         return cls.from_canonical(name, canon, duplicates_dropped=canon.duplicates_dropped)
 
     @classmethod

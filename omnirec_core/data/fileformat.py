@@ -77,6 +77,8 @@ def save_dataset(ds: RecSysDataSet[Any], path: Path) -> Path:
 
 def _frame(z: Any, prefix: str) -> pd.DataFrame:
     cols = {c: z[f"{prefix}/{c}"] for c in COLUMNS if f"{prefix}/{c}" in z.files}
+    if "user" not in cols or "item" not in cols:
+        raise KeyError(f"part {prefix!r} has no user/item columns")
     return pd.DataFrame(cols)
 
 
@@ -86,7 +88,10 @@ def load_dataset(path: Path) -> RecSysDataSet[Any]:
     if not path.exists():
         raise DataError(f"no dataset file at {path}")
     try:
-        with np.load(path, allow_pickle=False) as z:
+        loaded = np.load(path, allow_pickle=False)
+        if not isinstance(loaded, np.lib.npyio.NpzFile):  # a bare .npy array
+            raise DataError(f"{path} is not an omnirec dataset file (a plain numpy array)")
+        with loaded as z:
             if "__meta__" not in z.files:
                 raise DataError(f"{path} is not an omnirec dataset file (no header)")
             header = json.loads(z["__meta__"].tobytes().decode())
