@@ -1,0 +1,1 @@
+"""omnirec-minimal: the smallest complete third-party runner plugin."""

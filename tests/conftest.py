@@ -1,0 +1,60 @@
+"""Shared fixtures: one runner-env cache for the whole run (and across runs in CI)."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from omnirec_core.envs import EnvManager, RunnerEnv
+from omnirec_core.specs import RunnerSpec
+
+ROOT = Path(__file__).resolve().parents[1]
+TEST_ENV_DIR = "OMNIREC_TEST_ENV_DIR"
+
+
+def _local_sources() -> dict[str, Path]:
+    """Test-tree runner distributions that are not pip-installed: build them from source."""
+    sources = {}
+    fake = ROOT / "tests" / "fake_runner"
+    if fake.is_dir() and not list(importlib.metadata.distributions(name="omnirec-fake")):
+        sources["omnirec-fake"] = fake
+    return sources
+
+
+@pytest.fixture(scope="session")
+def env_cache_dir() -> Path:
+    """Env cache shared by every test that builds envs: ``$OMNIREC_TEST_ENV_DIR`` or
+    ``~/.cache/omnirec/test-envs`` (kept between runs, so envs are built once)."""
+    path = Path(os.environ.get(TEST_ENV_DIR) or Path.home() / ".cache/omnirec/test-envs")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@pytest.fixture(scope="session")
+def env_manager(env_cache_dir: Path) -> EnvManager:
+    return EnvManager(env_cache_dir, sources=_local_sources())
+
+
+@pytest.fixture(scope="session")
+def runner_env(env_manager: EnvManager) -> Callable[[str | RunnerSpec], RunnerEnv]:
+    """Factory: ``runner_env("Fake")`` (a runner name or a spec) builds or reuses its env."""
+
+    def make(runner: str | RunnerSpec) -> RunnerEnv:
+        from omnirec_core.plugins import get_runner
+
+        spec = get_runner(runner) if isinstance(runner, str) else runner
+        return env_manager.ensure(spec)  # reuse costs a marker read
+
+    return make
+
+
+@pytest.fixture
+def checkpoint_dir(tmp_path: Path) -> Path:
+    """An empty checkpoint directory for one test."""
+    path = tmp_path / "checkpoints"
+    path.mkdir()
+    return path
