@@ -35,6 +35,7 @@ from omnirec_core.jobs import (
     Job,
     predict_record,
     read_json,
+    rebase,
     short_hash,
     write_job_record,
 )
@@ -44,6 +45,9 @@ from omnirec_core.progress import RunProgress
 from omnirec_core.random import get_random_state, label_seed
 from omnirec_core.runner_api import cpu_threads, read_columns, write_columns
 from omnirec_core.specs import AlgorithmSpec, RunnerSpec
+
+#: Set to "none" to run every runner on the current interpreter (plugin development).
+ISOLATION_ENV = "OMNIREC_RUNNER_ISOLATION"
 
 
 class ValidationError(OmniRecError):
@@ -199,9 +203,14 @@ class Coordinator:
     # ---- the run ----------------------------------------------------------------------
     def env_manager(self) -> Any:
         if self._env_manager is None:
-            from omnirec_core.envs import EnvManager
+            if os.environ.get(ISOLATION_ENV, "").lower() == "none":
+                from omnirec_core.inplace import CurrentInterpreter
 
-            self._env_manager = EnvManager()
+                self._env_manager = CurrentInterpreter()
+            else:
+                from omnirec_core.envs import EnvManager
+
+                self._env_manager = EnvManager(progress=None if self.quiet else self._say)
         return self._env_manager
 
     def _run(
@@ -264,6 +273,11 @@ class Coordinator:
                     pending.setdefault(job.algorithm, []).append(job)
             if pending:
                 self._execute(pending, runners, evaluating, need_pairs, tmp)
+
+    def _say(self, text: str) -> None:
+        from rich.console import Console
+
+        Console(stderr=True).print(f"[dim]{text}")
 
     def _env_key(self, spec: RunnerSpec) -> str:
         return str(self.env_manager().plan(spec).key[:16])
@@ -365,22 +379,22 @@ class Coordinator:
 
     # ---- split files --------------------------------------------------------------------
     def _write_split(self, directory: Path, split: SplitData) -> dict[str, Any]:
-        marker = directory / "split.json"
-        rec = read_json(marker)
+        """Write a split's columns once (reused by every job); return absolute descriptions."""
+        parts = ("train", "val", "test", "users", "pairs")
+        rec = read_json(directory / "split.json")
         if rec is not None:
             try:
-                for part in ("train", "test", "users", "pairs"):
-                    read_columns(rec[part], verify=False, mmap=True)
-                if rec.get("val"):
-                    read_columns(rec["val"], verify=False, mmap=True)
-                return rec
+                absolute = {p: rebase(rec.get(p), directory, relative=False) for p in parts}
+                for desc in absolute.values():
+                    if desc:
+                        read_columns(desc, verify=False, mmap=True)
+                return {"dir": str(directory), **absolute}
             except (ValueError, KeyError, OSError):
-                pass
+                pass  # rewritten below
         if len(split.train) == 0 or len(split.test) == 0:
-            raise SystemExit(
-                f"omnirec: a split has an empty {'train' if len(split.train) == 0 else 'test'} part; check the splitter parameters"
-            )
-        desc: dict[str, Any] = {"dir": str(directory)}
+            empty = "train" if len(split.train) == 0 else "test"
+            raise SystemExit(f"omnirec: a split has an empty {empty} part; check the splitter parameters")
+        desc: dict[str, Any] = {p: None for p in parts}
         for part, df in split.parts().items():
             desc[part] = write_columns(directory / part, {c: df[c].to_numpy() for c in df.columns})
         test = split.test
@@ -388,9 +402,10 @@ class Coordinator:
         desc["pairs"] = write_columns(
             directory / "pairs", {"user": test["user"].to_numpy(), "item": test["item"].to_numpy()}
         )
-        desc.setdefault("val", None)
-        atomic_write_json(marker, desc)
-        return desc
+        atomic_write_json(
+            directory / "split.json", {p: rebase(d, directory, relative=True) for p, d in desc.items()}
+        )
+        return {"dir": str(directory), **desc}
 
 
 class _Evaluating:
@@ -414,9 +429,8 @@ class _Evaluating:
         if d not in self._splits:
             rec = read_json(Path(d) / "split.json") or {}
             self._splits[d] = {
-                part: pd.DataFrame(read_columns(rec[part], verify=False))
+                part: pd.DataFrame(read_columns(rebase(rec[part], Path(d), relative=False), verify=False))
                 for part in ("train", "test")
-                if rec.get(part)
             }
         return self._splits[d]
 

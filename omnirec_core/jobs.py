@@ -108,11 +108,42 @@ def record_fit(job_dir: Path, info: dict[str, Any]) -> None:
     atomic_write_json(job_dir / FIT_FILE, {**info, "files": model_hashes(job_dir)})
 
 
+def rebase(desc: dict[str, Any] | None, base: Path, *, relative: bool) -> dict[str, Any] | None:
+    """A column description with paths made relative to ``base`` (for records on disk, so a
+    checkpoint tree can be moved) or absolute again (for use)."""
+    if not desc:
+        return desc
+    cols = {}
+    for name, col in desc["columns"].items():
+        p = Path(col["path"])
+        p = (
+            (p.relative_to(base) if p.is_absolute() else p)
+            if relative
+            else (p if p.is_absolute() else base / p)
+        )
+        cols[name] = {**col, "path": str(p)}
+    return {**desc, "columns": cols}
+
+
+def write_predict_record(job_dir: Path, k: int, reply: dict[str, Any]) -> None:
+    atomic_write_json(
+        job_dir / PREDICT_FILE,
+        {
+            "k": k,
+            "topk": rebase(reply.get("topk"), job_dir, relative=True),
+            "pairs": rebase(reply.get("pairs"), job_dir, relative=True),
+            "info": reply.get("info", {}),
+        },
+    )
+
+
 def predict_record(job_dir: Path, k: int, need_pairs: bool) -> dict[str, Any] | None:
-    """The predict record if predictions are complete, unaltered and cover ``k``."""
+    """The predict record (absolute paths) if predictions are complete, unaltered and cover ``k``."""
     rec = read_json(job_dir / PREDICT_FILE)
     if rec is None or rec.get("k", 0) < k or (need_pairs and not rec.get("pairs")):
         return None
+    rec["topk"] = rebase(rec.get("topk"), job_dir, relative=False)
+    rec["pairs"] = rebase(rec.get("pairs"), job_dir, relative=False)
     try:
         for part in ("topk", "pairs"):
             if rec.get(part):

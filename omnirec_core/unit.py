@@ -24,13 +24,13 @@ from omnirec_core.jobs import (
     FAILED_FILE,
     MODEL_DIR,
     PRED_DIR,
-    PREDICT_FILE,
     Job,
     fit_done,
     predict_record,
     read_json,
     record_fit,
     write_job_record,
+    write_predict_record,
 )
 
 Event = dict[str, Any]
@@ -156,10 +156,7 @@ def _run_job(job: Job, spec: dict[str, Any], runner: _Runner, emit: EventSink) -
     timings["predict_wall_s"] = round(time.perf_counter() - t0, 4)
     timings["predict_cpu_s"] = round(after.get("cpu_s", 0) - before.get("cpu_s", 0), 4)
     peak = after.get("peak_rss_mib")
-    atomic_write_json(
-        job.path / PREDICT_FILE,
-        {"k": job.k, "topk": reply.get("topk"), "pairs": reply.get("pairs"), "info": reply.get("info", {})},
-    )
+    write_predict_record(job.path, job.k, reply)
     write_job_record(job, status="predicted", timings=timings, peak_rss_mib=peak, versions=runner.hello)
     emit({"job": job.key, "phase": "predict", "event": "done"})
 

@@ -1,0 +1,54 @@
+"""A small, deterministic experiment with the fake runner, usable in-process or as a script.
+
+``python -m tests.support.experiment CHECKPOINT_DIR [N_CONFIGS] [SLEEP]`` runs it in a
+fresh process (used by the kill -9 tests) and prints nothing but errors.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+from omnirec_core import (
+    Coordinator,
+    CorePruning,
+    Evaluator,
+    ExperimentPlan,
+    MakeImplicit,
+    NDCG,
+    Pipe,
+    Recall,
+    RecSysDataSet,
+    UserHoldout,
+)
+from omnirec_core.data.synthetic import generate
+from omnirec_core.inplace import CurrentInterpreter
+
+
+def dataset(seed: int = 1, users: int = 200, items: int = 120, rows: int = 6000) -> RecSysDataSet[Any]:
+    df = generate(users, items, rows, seed=seed)
+    ds = RecSysDataSet.from_dataframe(df, name="synth")
+    return Pipe(MakeImplicit(3), CorePruning(3), UserHoldout(0.2)).process(ds)
+
+
+def plan(n_configs: int = 2, sleep: float = 0.0) -> ExperimentPlan:
+    p = ExperimentPlan("test")
+    p.add_algorithm("Fake.Pop", {"sleep": [sleep + i * 1e-3 for i in range(n_configs)]})
+    p.add_algorithm("Fake.ItemCF", {"shrink": [0.0, 5.0]})
+    return p
+
+
+def run(checkpoint_dir: Path, ds: Any = None, p: ExperimentPlan | None = None, evaluator: Any = None,
+        **kwargs: Any) -> Evaluator:
+    evaluator = evaluator or Evaluator(NDCG([5, 10]), Recall(10))
+    kwargs.setdefault("env_manager", CurrentInterpreter())
+    kwargs.setdefault("quiet", True)
+    Coordinator(checkpoint_dir, **kwargs).run(ds if ds is not None else dataset(), p or plan(), evaluator)
+    return evaluator
+
+
+if __name__ == "__main__":
+    n = int(sys.argv[2]) if len(sys.argv) > 2 else 2
+    sleep = float(sys.argv[3]) if len(sys.argv) > 3 else 0.0
+    run(Path(sys.argv[1]), p=plan(n, sleep))
