@@ -49,6 +49,7 @@ def unit_paths(spec_path: Path) -> tuple[Path, Path]:
 def runner_env(spec: dict[str, Any]) -> dict[str, str | None]:
     """Changes to the inherited environment for the runner (``None`` removes a variable)."""
     env: dict[str, str | None] = {k: None for k in os.environ if k.startswith(STRIP_PREFIXES)}
+    env["PYTHONPATH"] = None  # the runner env's own packages only
     threads = str(spec.get("threads", 1))
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         env[var] = os.environ.get(var, threads)
