@@ -371,11 +371,17 @@ def _run_request(handler: Handler, msg: Message) -> dict[str, Any]:
         req = fit_request(msg.body)
         handler.check_config(req.algorithm, req.config)
         req.job_dir.mkdir(parents=True, exist_ok=True)
-        info = handler.fit(req)
-        return {"info": to_plain(info or {})}
+        t0 = time.perf_counter()
+        info = dict(handler.fit(req) or {})
+        # The framework's own time, so the coordinator's overhead can be told apart.
+        info["handler_s"] = time.perf_counter() - t0
+        return {"info": to_plain(info)}
     preq = predict_request(msg.body)
     handler.check_config(preq.algorithm, preq.config)
-    return prediction_reply(handler.predict(preq), preq, msg.body["out_dir"])
+    t0 = time.perf_counter()
+    pred = handler.predict(preq)
+    pred.info = {**pred.info, "handler_s": time.perf_counter() - t0}
+    return prediction_reply(pred, preq, msg.body["out_dir"])
 
 
 def _handle(conn: Connection, handler: Handler, msg: Message, interval: float) -> None:

@@ -16,18 +16,15 @@ import pandas as pd
 import pytest
 
 from omnirec_core import (
-    Coordinator,
+    NDCG,
+    RMSE,
     Evaluator,
     ExperimentPlan,
     FoldedData,
-    NDCG,
-    RMSE,
     Recall,
     RecSysDataSet,
-    SplitData,
     UserCrossValidation,
 )
-from omnirec_core.inplace import CurrentInterpreter
 from omnirec_core.journal import Journal
 from tests.support import experiment
 

@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import Any
 
 from omnirec_core import (
+    NDCG,
     Coordinator,
     CorePruning,
     Evaluator,
     ExperimentPlan,
     MakeImplicit,
-    NDCG,
     Pipe,
     Recall,
     RecSysDataSet,
