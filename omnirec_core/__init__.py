@@ -64,6 +64,11 @@ _EXPORTS: dict[str, str] = {
     "AveragePopularity": "omnirec_core.metrics",
     "Novelty": "omnirec_core.metrics",
     "Metric": "omnirec_core.metrics",
+    "MetricResult": "omnirec_core.metrics",
+    "PredictionError": "omnirec_core.metrics",
+    "JobResult": "omnirec_core.results",
+    "load_checkpoint_results": "omnirec_core.results",
+    "EnvManager": "omnirec_core.envs",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -1,0 +1,79 @@
+"""``omnirec results CHECKPOINT_DIR``: tables, exports and significance tests from a run's checkpoints."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+FORMATS = ("table", "csv", "json", "markdown", "latex")
+
+
+@click.command("results")
+@click.argument("checkpoint_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="table",
+    show_default=True,
+    help="table: rich tables; csv: tidy rows (or the comparison with --compare); "
+    "json: rows, fold summary and comparison; markdown / latex: one table per dataset.",
+)
+@click.option(
+    "--compare",
+    "baseline",
+    metavar="BASELINE",
+    help="Test every algorithm against BASELINE (e.g. 'LensKit.ItemKNNScorer') on per-user values "
+    "(paired t-test and Wilcoxon, Holm-corrected); marks significant cells with * and †.",
+)
+@click.option("--metric", help="Restrict --compare to one metric label (NDCG@10) or name (NDCG).")
+@click.option(
+    "--alpha", type=float, default=0.05, show_default=True, help="Significance level for --compare."
+)
+@click.option("--per-fold", is_flag=True, help="One row per fold instead of mean ± std over folds.")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to this file (atomically) instead of standard output.",
+)
+def results_cmd(
+    checkpoint_dir: Path,
+    fmt: str,
+    baseline: str | None,
+    metric: str | None,
+    alpha: float,
+    per_fold: bool,
+    output: Path | None,
+) -> None:
+    """Show the evaluation results stored under CHECKPOINT_DIR.
+
+    Every job directory with a metrics.json counts; jobs not yet evaluated are skipped.
+    """
+    from omnirec_core.results import ResultsError, load_checkpoint_results
+
+    evaluator = load_checkpoint_results(checkpoint_dir, per_user=baseline is not None)
+    if not evaluator.jobs():
+        raise ResultsError(
+            f"no evaluated jobs under {checkpoint_dir} (no metrics.json found); run the experiment "
+            "first, or point to the checkpoint directory it used."
+        )
+    options: dict = {"alpha": alpha}
+    if baseline is not None:
+        options["baseline"] = baseline
+        options["metric"] = metric
+    if fmt in ("table", "markdown", "latex"):
+        options["per_fold"] = per_fold
+    if output is not None:
+        evaluator.export(output, fmt, **options)  # type: ignore[arg-type]
+        click.echo(f"wrote {output}", err=True)
+    elif fmt == "table":
+        from rich.console import Console
+
+        # Piped output would be cut to 80 columns; keep table rows whole instead.
+        console = Console(width=None if click.get_text_stream("stdout").isatty() else 240)
+        for table in evaluator.get_tables(**options):
+            console.print(table)
+    else:
+        click.echo(evaluator.render(fmt, **options), nl=False)  # type: ignore[arg-type]
