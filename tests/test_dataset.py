@@ -9,6 +9,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from omnirec_core.data import FoldedData, RawData, RecSysDataSet, SplitData
 from omnirec_core.data.canon import canonicalize, compact
@@ -372,3 +374,16 @@ def test_garbage_file_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "g.npz").write_text("hello")
     with pytest.raises(DataError, match="corrupt or truncated"):
         RecSysDataSet.load(tmp_path / "g.npz")
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 6), st.integers(0, 6), st.integers(0, 3)), min_size=1, max_size=60))
+def test_canonicalize_keeps_latest_duplicate_like_pandas(rows):
+    df = pd.DataFrame(rows, columns=["user", "item", "timestamp"])
+    df["rating"] = np.arange(len(df), dtype=float)  # identifies the kept row
+    got = canonicalize(df).df
+    # Reference: latest timestamp wins, a later row breaks ties.
+    want = df.sort_values("timestamp", kind="stable").drop_duplicates(["user", "item"], keep="last")
+    want = want.sort_values(["user", "item"])
+    np.testing.assert_array_equal(np.sort(got["rating"].to_numpy()), np.sort(want["rating"].to_numpy()))
+    assert len(got) == len(want)

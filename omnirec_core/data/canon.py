@@ -118,26 +118,57 @@ def canonicalize(df: pd.DataFrame) -> Canonical:
 
     n_items = len(ids["item"])
     key = out["user"] * n_items + out["item"]
-    # Keep the latest interaction per (user, item): order by key, then time, then input position.
-    order_keys = [np.arange(len(key))]
-    if "timestamp" in out:
-        order_keys.append(out["timestamp"])
-    order_keys.append(key)
-    order = np.lexsort(order_keys)
-    sorted_key = key[order]
-    last = np.ones(len(order), dtype=bool)
-    last[:-1] = sorted_key[1:] != sorted_key[:-1]
-    keep = order[last]
+    keep = _latest_per_key(key, out.get("timestamp"))
     dropped = len(key) - len(keep)
     table = pd.DataFrame({c: out[c][keep] for c in COLUMNS if c in out})
     return Canonical(table.reset_index(drop=True), ids["user"], ids["item"], dropped)
 
 
+def _latest_per_key(key: np.ndarray, timestamp: np.ndarray | None) -> np.ndarray:
+    """Row positions, ordered by key, keeping per key the latest row (time, then position)."""
+    n = len(key)
+    index_bits = max(1, (n - 1).bit_length())
+    key_bits = max(1, int(key.max()).bit_length())
+    if key_bits + index_bits > 64:  # too large to pack: the plain 3-key sort
+        order_keys = [np.arange(n)] + ([timestamp] if timestamp is not None else []) + [key]
+        order = np.lexsort(order_keys)
+        sorted_key = key[order]
+        last = np.ones(n, dtype=bool)
+        last[:-1] = sorted_key[1:] != sorted_key[:-1]
+        return order[last]
+    # One uint64 sort of (key, position) is much faster than a multi-key lexsort.
+    packed = (key.astype(np.uint64) << np.uint64(index_bits)) | np.arange(n, dtype=np.uint64)
+    packed.sort()
+    order = (packed & np.uint64((1 << index_bits) - 1)).astype(np.int64)
+    sorted_key = (packed >> np.uint64(index_bits)).astype(np.int64)
+    del packed
+    same = sorted_key[1:] == sorted_key[:-1]
+    last = np.ones(n, dtype=bool)
+    last[:-1] = ~same
+    if timestamp is not None and same.any():
+        # Only inside runs of duplicate keys does time decide which row is last.
+        tied = np.zeros(n, dtype=bool)
+        tied[1:] |= same
+        tied[:-1] |= same
+        at = np.flatnonzero(tied)
+        run = np.cumsum(np.concatenate(([True], ~same[at[1:] - 1])))
+        rows = order[at]
+        order[at] = rows[np.lexsort((rows, timestamp[rows], run))]
+    return order[last]
+
+
 def compact(df: pd.DataFrame, user_ids: np.ndarray, item_ids: np.ndarray) -> Canonical:
-    """Re-number ids to 0..n-1 after rows were removed, keeping the original-id mapping."""
-    users, ucodes = np.unique(df["user"].to_numpy(), return_inverse=True)
-    items, icodes = np.unique(df["item"].to_numpy(), return_inverse=True)
-    out = df.copy()
-    out["user"] = ucodes.astype("int64")
-    out["item"] = icodes.astype("int64")
-    return Canonical(out.reset_index(drop=True), user_ids[users], item_ids[items])
+    """Re-number ids to 0..n-1 after rows were removed, keeping the original-id mapping.
+
+    Ids keep their relative order; O(rows) with ``bincount`` (no sort), which matters at 25M rows.
+    """
+    cols: dict[str, np.ndarray] = {}
+    kept: dict[str, np.ndarray] = {}
+    for col, ids in (("user", user_ids), ("item", item_ids)):
+        values = df[col].to_numpy()
+        present = np.bincount(values, minlength=len(ids)) > 0
+        new_id = np.cumsum(present) - 1
+        cols[col] = new_id[values]
+        kept[col] = ids[present]
+    out = pd.DataFrame({c: cols[c] if c in cols else df[c].to_numpy() for c in df.columns})
+    return Canonical(out, kept["user"], kept["item"])

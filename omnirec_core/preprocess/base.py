@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from omnirec_core.data.canon import Canonical
+from omnirec_core.data.canon import compact
 from omnirec_core.data.dataset import RawData, RecSysDataSet
 from omnirec_core.errors import DataError, OmniRecError
 from omnirec_core.random import get_random_state, rng
@@ -69,24 +69,6 @@ def require_raw(
     return df
 
 
-def compact_ids(df: pd.DataFrame, user_ids: np.ndarray, item_ids: np.ndarray) -> Canonical:
-    """Re-number ids to 0..n-1 after rows were removed, keeping the original-id mapping.
-
-    Same result as :func:`omnirec_core.data.canon.compact` (ids keep their relative
-    order) in O(rows) with ``bincount`` instead of a sort, which matters at 25M rows.
-    """
-    cols: dict[str, np.ndarray] = {}
-    kept: dict[str, np.ndarray] = {}
-    for col, ids in (("user", user_ids), ("item", item_ids)):
-        values = df[col].to_numpy()
-        present = np.bincount(values, minlength=len(ids)) > 0
-        new_id = np.cumsum(present) - 1
-        cols[col] = new_id[values]
-        kept[col] = ids[present]
-    out = pd.DataFrame({c: cols[c] if c in cols else df[c].to_numpy() for c in df.columns})
-    return Canonical(out, kept["user"], kept["item"])
-
-
 def apply_rows(
     dataset: RecSysDataSet[Any],
     keep: np.ndarray,
@@ -108,7 +90,7 @@ def apply_rows(
         )
     cols = [c for c in df.columns if c not in drop_columns]
     sub = df[cols] if len(idx) == len(df) else df[cols].take(idx)
-    canon = compact_ids(sub, dataset.user_ids, dataset.item_ids)
+    canon = compact(sub, dataset.user_ids, dataset.item_ids)
     entry = {
         "step": step.name,
         "params": step.params(),
