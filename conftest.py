@@ -12,7 +12,7 @@ import pytest
 from omnirec_core.envs import EnvManager, RunnerEnv
 from omnirec_core.specs import RunnerSpec
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parent
 TEST_ENV_DIR = "OMNIREC_TEST_ENV_DIR"
 
 
