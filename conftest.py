@@ -6,6 +6,7 @@ import importlib.metadata
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -58,3 +59,45 @@ def checkpoint_dir(tmp_path: Path) -> Path:
     path = tmp_path / "checkpoints"
     path.mkdir()
     return path
+
+
+@pytest.fixture(scope="session")
+def ml100k_implicit() -> Any:
+    """ML-100K (from GroupLens or the PyPI mirror), ratings >= 3, per-user 80/20 split.
+
+    The same split for every framework's integration tests (seeded)."""
+    from omnirec_core import MakeImplicit, Pipe, RecSysDataSet, UserHoldout, set_random_state
+
+    set_random_state(42)
+    ds = RecSysDataSet.use_dataloader("ml-100k")
+    return Pipe(MakeImplicit(3), UserHoldout(0.2, 0.1)).process(ds)
+
+
+@pytest.fixture(scope="session")
+def ml100k_explicit() -> Any:
+    """ML-100K with ratings, per-user 80/20 split (seeded)."""
+    from omnirec_core import RecSysDataSet, UserHoldout, set_random_state
+
+    set_random_state(42)
+    return UserHoldout(0.2).process(RecSysDataSet.use_dataloader("ml-100k"))
+
+
+def run_plan(checkpoint_dir: Path, dataset: Any, algorithms: dict[str, dict[str, Any]], metrics: Any,
+             env_manager: EnvManager) -> Any:
+    """Run ``{"Runner.Algo": config}`` through the Coordinator; return the Evaluator."""
+    from omnirec_core import Coordinator, ExperimentPlan
+
+    plan = ExperimentPlan("integration")
+    for name, config in algorithms.items():
+        plan.add_algorithm(name, config)
+    return Coordinator(checkpoint_dir, env_manager=env_manager, quiet=True).run(dataset, plan, metrics)
+
+
+@pytest.fixture(scope="session")
+def run_coordinator(env_manager: EnvManager) -> Callable[..., Any]:
+    """``run_coordinator(checkpoint_dir, dataset, {"Runner.Algo": config}, evaluator)``."""
+
+    def run(checkpoint_dir: Path, dataset: Any, algorithms: dict[str, dict[str, Any]], evaluator: Any) -> Any:
+        return run_plan(checkpoint_dir, dataset, algorithms, evaluator, env_manager)
+
+    return run
