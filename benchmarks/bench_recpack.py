@@ -9,7 +9,7 @@ training items excluded):
 - handler: ``RecPackHandler.fit`` + ``predict`` (matrix building, config checks, pickle
   save/load, blocked top-K with tie order).
 
-The full through-omnirec path (coordinator, protocol, checkpoints) is not timed here yet.
+Then the end-to-end comparison (see ``_framework.py``): a direct script in the env vs\nthe full path through the Coordinator (protocol, checkpoints, central evaluation).
 
     nice python benchmarks/bench_recpack.py [--python ENV_PYTHON] [--repeat 3]
 
@@ -131,10 +131,17 @@ def main() -> None:
     if args.inner:
         inner(Path(args.inner), args.repeat)
         return
+    print("== in-process: RecPack directly vs our handler ==")
     with tempfile.TemporaryDirectory() as tmp:
         prepare(Path(tmp))
         cmd = [find_python(args.python), __file__, "--inner", tmp, "--repeat", str(args.repeat)]
-        raise SystemExit(subprocess.run(cmd).returncode)
+        if subprocess.run(cmd).returncode:
+            raise SystemExit(1)
+    print("== end to end: a direct script in the env vs through omnirec ==")
+    sys.path.insert(0, str(Path(__file__).parent))
+    from _framework import compare
+
+    compare("RecPack", list(ALGORITHMS), Path(__file__).with_name("direct_recpack.py"), repeat=2)
 
 
 if __name__ == "__main__":
