@@ -77,9 +77,10 @@ class Coordinator:
         threads: int | None = None,
         quiet: bool = False,
     ) -> None:
-        self.checkpoint_dir = Path(checkpoint_dir)
+        # Absolute: runner processes work in other directories.
+        self.checkpoint_dir = Path(checkpoint_dir).absolute()
         self.checkpoint_dir.mkdir(parents=True, exist_ok=True)
-        self.tmp_dir = Path(tmp_dir) if tmp_dir is not None else None
+        self.tmp_dir = Path(tmp_dir).absolute() if tmp_dir is not None else None
         self.max_workers = max_workers
         self.executor: Executor = executor or LocalExecutor(max_workers)
         self._env_manager = env_manager

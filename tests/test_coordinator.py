@@ -276,6 +276,13 @@ def test_rating_metrics_on_explicit_data(checkpoint_dir: Path) -> None:
     assert values["RMSE"] >= values["MAE"] > 0
 
 
+def test_relative_checkpoint_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    ev = experiment.run(Path("rel") / "ck")
+    assert len(ev.get_results()) == 12
+    assert len(list((tmp_path / "rel" / "ck").rglob("metrics.json"))) == 4
+
+
 def test_tmp_dir_is_used_and_own_tmp_removed(checkpoint_dir: Path, tmp_path: Path) -> None:
     given = tmp_path / "mytmp"
     experiment.run(checkpoint_dir, tmp_dir=given)

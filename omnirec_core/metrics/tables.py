@@ -55,7 +55,9 @@ def to_rich(model: TableModel):
     table = Table(title=model.title, caption=model.caption or None)
     for j, name in enumerate(model.headers):
         label = j < model.n_label_columns
-        table.add_column(name, justify="left" if label else "right", no_wrap=label)
+        # Numbers never wrap; only the config column may, so narrow terminals stay readable.
+        wrap = label and name.lower() == "config"
+        table.add_column(name, justify="left" if label else "right", no_wrap=not wrap, overflow="fold")
     for i, row in enumerate(model.rows):
         style = "bold" if i == model.baseline_row else None
         table.add_row(*(c.text + c.marks for c in row), style=style)

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The main job: install omnirec with the LensKit and RecPack runner plugins into ./.venv
+# and run a real experiment on MovieLens-100K (examples/ml100k.toml), then show the
+# results with paired significance tests against the popularity baseline.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-python3.11}
+command -v "$PYTHON" >/dev/null 2>&1 || PYTHON=python3
+if [ ! -x .venv/bin/python ]; then
+  "$PYTHON" -m venv .venv
+fi
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q -e . -e plugins/omnirec-lenskit -e plugins/omnirec-recpack
+
+.venv/bin/omnirec run examples/ml100k.toml "$@"
+.venv/bin/omnirec results checkpoints/ml100k --compare LensKit.PopScorer --metric NDCG@10
