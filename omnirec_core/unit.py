@@ -127,6 +127,21 @@ class _Runner:
             self.proc = None
 
 
+def _timed_call(
+    runner: _Runner, phase: str, body: dict[str, Any], timings: dict[str, Any]
+) -> tuple[dict, dict]:
+    """Send one request; record wall, runner CPU and in-handler time of ``phase``."""
+    proc = runner.get()
+    before = _proc_usage(proc.pid)
+    t0 = time.perf_counter()
+    reply = proc.call(phase, body)
+    after = _proc_usage(proc.pid)
+    timings[f"{phase}_wall_s"] = round(time.perf_counter() - t0, 4)
+    timings[f"{phase}_cpu_s"] = round(after.get("cpu_s", 0) - before.get("cpu_s", 0), 4)
+    timings[f"{phase}_handler_s"] = round(float(reply.get("info", {}).get("handler_s", 0.0)), 6)
+    return reply, after
+
+
 def _run_job(job: Job, spec: dict[str, Any], runner: _Runner, emit: EventSink) -> None:
     need_pairs = job.pairs is not None
     if predict_record(job.path, job.k, need_pairs) is not None:
@@ -138,29 +153,20 @@ def _run_job(job: Job, spec: dict[str, Any], runner: _Runner, emit: EventSink) -
     if not fit_done(job.path):
         emit({"job": job.key, "phase": "fit", "event": "started"})
         write_job_record(job, status="fitting", **host)
-        proc = runner.get()
-        before = _proc_usage(proc.pid)
-        t0 = time.perf_counter()
-        reply = proc.call("fit", _fit_body(job, spec))
-        after = _proc_usage(proc.pid)
-        timings["fit_wall_s"] = round(time.perf_counter() - t0, 4)
-        timings["fit_cpu_s"] = round(after.get("cpu_s", 0) - before.get("cpu_s", 0), 4)
-        timings["fit_handler_s"] = round(float(reply.get("info", {}).get("handler_s", 0.0)), 6)
+        reply, _ = _timed_call(runner, "fit", _fit_body(job, spec), timings)
         record_fit(job.path, {"info": reply.get("info", {}), "wall_s": timings["fit_wall_s"]})
         write_job_record(job, status="fitted", timings=timings, versions=runner.hello)
         emit({"job": job.key, "phase": "fit", "event": "done"})
     emit({"job": job.key, "phase": "predict", "event": "started"})
-    proc = runner.get()
-    before = _proc_usage(proc.pid)
-    t0 = time.perf_counter()
-    reply = proc.call("predict", _predict_body(job, spec))
-    after = _proc_usage(proc.pid)
-    timings["predict_wall_s"] = round(time.perf_counter() - t0, 4)
-    timings["predict_cpu_s"] = round(after.get("cpu_s", 0) - before.get("cpu_s", 0), 4)
-    timings["predict_handler_s"] = round(float(reply.get("info", {}).get("handler_s", 0.0)), 6)
-    peak = after.get("peak_rss_mib")
+    reply, usage = _timed_call(runner, "predict", _predict_body(job, spec), timings)
     write_predict_record(job.path, job.k, reply)
-    write_job_record(job, status="predicted", timings=timings, peak_rss_mib=peak, versions=runner.hello)
+    write_job_record(
+        job,
+        status="predicted",
+        timings=timings,
+        peak_rss_mib=usage.get("peak_rss_mib"),
+        versions=runner.hello,
+    )
     emit({"job": job.key, "phase": "predict", "event": "done"})
 
 

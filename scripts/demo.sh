@@ -5,12 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PYTHON=${PYTHON:-python3.11}
-command -v "$PYTHON" >/dev/null 2>&1 || PYTHON=python3
-if [ ! -x .venv/bin/python ]; then
-  "$PYTHON" -m venv .venv
-fi
-.venv/bin/python -m pip install -q --upgrade pip
+source scripts/venv.sh
 .venv/bin/python -m pip install -q -e . -e plugins/omnirec-lenskit -e plugins/omnirec-recpack
 
 .venv/bin/omnirec run examples/ml100k.toml "$@"
