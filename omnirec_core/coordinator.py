@@ -251,7 +251,8 @@ class Coordinator:
                                 algorithm=name,
                                 config=cfg,
                                 fold=fold,
-                                seed=label_seed("job", ds_key, name, ck, fold),
+                                # 31 bits: every framework accepts it (numpy legacy seeding stops at 2**32).
+                                seed=label_seed("job", ds_key, name, ck, fold) & 0x7FFFFFFF,
                                 job_dir=str(base / f"fold_{i}" if folded else base),
                                 n_users=ds.n_users,
                                 n_items=ds.n_items,

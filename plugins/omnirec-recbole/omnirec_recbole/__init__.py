@@ -1,0 +1,1 @@
+"""RecBole runner for omnirec: RecBole's general recommenders in their own virtualenv."""
