@@ -73,7 +73,14 @@ def time_omnirec(ds: Any, algorithm: str, config: dict[str, Any] | None = None) 
         return time.perf_counter() - t
 
 
-def compare(runner: str, algorithms: list[str], script: Path, repeat: int = 2, implicit: bool = True) -> None:
+def compare(
+    runner: str,
+    algorithms: list[str],
+    script: Path,
+    repeat: int = 2,
+    implicit: bool = True,
+    configs: dict[str, dict[str, Any]] | None = None,
+) -> None:
     """Print direct vs through-omnirec wall time (best of ``repeat``) and their ratio."""
     python = env_python(runner)
     ds = ml100k_split(implicit)
@@ -82,6 +89,7 @@ def compare(runner: str, algorithms: list[str], script: Path, repeat: int = 2, i
         print(f"{'algorithm':24s} {'direct s':>9s} {'omnirec s':>10s} {'ratio':>6s}  (target < 1.2)")
         for algo in algorithms:
             direct = min(time_direct(python, script, data, algo) for _ in range(repeat))
-            through = min(time_omnirec(ds, f"{runner}.{algo}") for _ in range(repeat))
+            config = (configs or {}).get(algo)
+            through = min(time_omnirec(ds, f"{runner}.{algo}", config) for _ in range(repeat))
             ratio = through / direct
             print(f"{algo:24s} {direct:9.2f} {through:10.2f} {ratio:6.2f}  {'OK' if ratio < 1.2 else 'MISSED'}")
