@@ -38,6 +38,8 @@ _EXPORTS: dict[str, str] = {
     "Fixed": "omnirec_core.plan",
     "Evaluator": "omnirec_core.evaluator",
     "LocalExecutor": "omnirec_core.executors",
+    "SlurmExecutor": "omnirec_core.cluster",
+    "RayExecutor": "omnirec_core.cluster",
     "Pipe": "omnirec_core.preprocess",
     "Subsample": "omnirec_core.preprocess",
     "MakeImplicit": "omnirec_core.preprocess",

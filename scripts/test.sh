@@ -11,6 +11,19 @@ source scripts/venv.sh
   -e plugins/omnirec-lenskit -e plugins/omnirec-recpack -e plugins/omnirec-recbole \
   -e tests/fake_runner
 
+# The Ray extra for the `ray` tests (about a minute to install; OMNIREC_TEST_RAY=0 skips it,
+# and the `ray` tests then skip themselves).
+if [ "${OMNIREC_TEST_RAY:-1}" != 0 ]; then
+  .venv/bin/python -m pip install -q -e '.[ray]'
+fi
+
+# A one-node Slurm cluster on loopback for the `slurm` tests (needs root and apt; a few
+# seconds once installed; OMNIREC_TEST_SLURM=0 leaves it off and those tests skip).
+if [ "${OMNIREC_TEST_SLURM:-1}" != 0 ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  bash scripts/slurm-cluster.sh start
+  trap 'bash scripts/slurm-cluster.sh stop' EXIT
+fi
+
 export OMNIREC_TEST_ENV_DIR=${OMNIREC_TEST_ENV_DIR:-$HOME/.cache/omnirec/test-envs}
 .venv/bin/ruff check .
 .venv/bin/python -m pytest -p no:cacheprovider "$@"

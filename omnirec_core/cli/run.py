@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from collections import Counter
 from pathlib import Path
 
@@ -14,6 +13,12 @@ from rich.table import Table
 from omnirec_core.jobs import FAILED_FILE, JOB_FILE, read_json
 
 
+def wide_console() -> Console:
+    """A console for result tables: at least 160 columns when not writing to a terminal."""
+    console = Console()
+    return console if console.is_terminal else Console(width=max(console.width, 160))
+
+
 @click.command("run")
 @click.argument("plan_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
@@ -22,23 +27,87 @@ from omnirec_core.jobs import FAILED_FILE, JOB_FILE, read_json
     help="Override the file's checkpoint_dir.",
 )
 @click.option("--max-workers", type=int, default=None, help="Runners (algorithms) to run in parallel.")
+@click.option(
+    "--executor",
+    type=click.Choice(["local", "slurm", "ray"]),
+    default=None,
+    help="Where jobs run (default: the file's [run] executor, else local). See docs/cluster.md.",
+)
+@click.option("--partition", default=None, help="Slurm partition.")
+@click.option(
+    "--sbatch-template",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Slurm: your own sbatch template (default: the shipped one).",
+)
+@click.option("--ray-address", default=None, help="Ray: the dashboard address, e.g. http://head:8265.")
+@click.option(
+    "--executor-option",
+    "-X",
+    "executor_options",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Any executor option, e.g. -X cpus=8 -X mem=16G -X bundle=20 (repeatable).",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress display.")
-def run_cmd(plan_file: Path, checkpoint_dir: Path | None, max_workers: int | None, quiet: bool) -> None:
+def run_cmd(
+    plan_file: Path,
+    checkpoint_dir: Path | None,
+    max_workers: int | None,
+    executor: str | None,
+    partition: str | None,
+    sbatch_template: Path | None,
+    ray_address: str | None,
+    executor_options: tuple[str, ...],
+    quiet: bool,
+) -> None:
     """Run the experiment described by PLAN_FILE and print the result tables."""
     from omnirec_core.coordinator import Coordinator
     from omnirec_core.planfile import load_run_file
 
     rf = load_run_file(plan_file)
-    console = Console()
+    console = wide_console()
     if not quiet:
         console.print(f"[bold]omnirec[/bold] running {rf.plan.plan_name!r} from {plan_file}")
     dataset = rf.build_dataset()
     evaluator = rf.build_evaluator()
     workers = max_workers or int(rf.run.get("max_workers", 1))
-    coordinator = Coordinator(checkpoint_dir or rf.checkpoint_dir, max_workers=workers, quiet=quiet)
+    kind = executor or str(rf.run.get("executor", "local"))
+    engine = None
+    if kind != "local":
+        from omnirec_core.cluster import make_executor
+
+        options = dict(rf.run.get(kind, {}))
+        if kind == "slurm" and options.get("template") and "\n" not in str(options["template"]):
+            options["template"] = plan_file.parent / str(options["template"])  # relative to the file
+        if kind == "slurm" and sbatch_template is not None:
+            options["template"] = sbatch_template.absolute()
+        options.update({"partition": partition} if kind == "slurm" and partition else {})
+        options.update({"address": ray_address} if kind == "ray" and ray_address else {})
+        options.update(_parse_options(executor_options))
+        engine = make_executor(kind, options)
+    coordinator = Coordinator(
+        checkpoint_dir or rf.checkpoint_dir, max_workers=workers, quiet=quiet, executor=engine
+    )
     coordinator.run(dataset, rf.plan, evaluator)
     for table in evaluator.get_tables():
         console.print(table)
+
+
+def _parse_options(pairs: tuple[str, ...]) -> dict[str, object]:
+    """KEY=VALUE pairs; a VALUE that parses as JSON (numbers, lists, true) is taken as such."""
+    from omnirec_core.errors import OmniRecError
+
+    out: dict[str, object] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise OmniRecError(f"executor option {pair!r} is not KEY=VALUE, e.g. -X cpus=8")
+        try:
+            out[key.strip()] = json.loads(value)
+        except ValueError:
+            out[key.strip()] = value
+    return out
 
 
 @click.command("plugins")
@@ -126,15 +195,34 @@ def worker_group() -> None:
 
 
 @click.command("run")
-@click.argument("spec", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def worker_run_cmd(spec: Path) -> None:
-    """Execute the unit described by SPEC; a no-op when its done record exists."""
-    from omnirec_core.unit import execute_unit
+@click.argument("spec", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--task-list",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A file of unit spec paths, one a line: run line --index (default $SLURM_ARRAY_TASK_ID, 0-based).",
+)
+@click.option("--index", type=int, default=None, help="Line of --task-list to run (0-based).")
+def worker_run_cmd(spec: Path | None, task_list: Path | None, index: int | None) -> None:
+    """Execute the unit described by SPEC; a no-op when its done record exists.
 
-    engine_id = os.environ.get("SLURM_JOB_ID") or os.environ.get("RAY_JOB_SUBMISSION_ID", "")
-    if os.environ.get("SLURM_ARRAY_TASK_ID"):
-        engine_id = f"{os.environ.get('SLURM_ARRAY_JOB_ID', engine_id)}_{os.environ['SLURM_ARRAY_TASK_ID']}"
-    record = execute_unit(spec, engine_job_id=engine_id)
+    Job events are appended to SPEC's .events.jsonl; a failure of the unit itself is
+    recorded in SPEC's .error.json (with the runner log tail) and exits non-zero.
+    """
+    from omnirec_core.cluster.worker import run_worker, spec_from_task_list
+    from omnirec_core.errors import OmniRecError
+
+    if (spec is None) == (task_list is None):
+        raise OmniRecError("give either SPEC or --task-list FILE")
+    if task_list is not None:
+        spec = spec_from_task_list(task_list, index)
+    assert spec is not None
+    how, record = run_worker(spec)
+    if how == "already-done":
+        click.echo(
+            f"unit {spec.name}: already done (task {record.get('engine_job_id') or '?'} on "
+            f"{record.get('host', '?')}); nothing to do"
+        )
+        return
     failed = record.get("failed_jobs", [])
     click.echo(f"unit {spec.name}: done on {record['host']}, {len(failed)} failed job(s)")
 
