@@ -160,43 +160,36 @@ def _interactions(desc: dict[str, Any] | None) -> Interactions | None:
     return None if desc is None else Interactions.from_columns(read_columns(desc))
 
 
+def _common(body: dict[str, Any]) -> dict[str, Any]:
+    """The fields fit and predict bodies share, with the training columns loaded."""
+    return {
+        "algorithm": body["algorithm"],
+        "config": body["config"],
+        "seed": body["seed"],
+        "job_dir": Path(body["job_dir"]),
+        "train": _interactions(body["data"]["train"]),
+        "n_users": body["n_users"],
+        "n_items": body["n_items"],
+        "feedback": body["feedback"],
+        "device": body["device"],
+        "threads": body["threads"],
+    }
+
+
 def fit_request(body: dict[str, Any]) -> FitRequest:
     """Build a FitRequest from a validated ``fit`` body (column hashes are verified)."""
-    data = body["data"]
-    return FitRequest(
-        algorithm=body["algorithm"],
-        config=body["config"],
-        seed=body["seed"],
-        job_dir=Path(body["job_dir"]),
-        train=_interactions(data["train"]),  # type: ignore[arg-type]
-        n_users=body["n_users"],
-        n_items=body["n_items"],
-        feedback=body["feedback"],
-        val=_interactions(data.get("val")),
-        device=body["device"],
-        threads=body["threads"],
-    )
+    return FitRequest(**_common(body), val=_interactions(body["data"].get("val")))
 
 
 def predict_request(body: dict[str, Any]) -> PredictRequest:
     """Build a PredictRequest from a validated ``predict`` body."""
-    data = body["data"]
     users = None if body["users"] is None else read_columns(body["users"])["user"]
     return PredictRequest(
-        algorithm=body["algorithm"],
-        config=body["config"],
-        seed=body["seed"],
-        job_dir=Path(body["job_dir"]),
-        train=_interactions(data["train"]),  # type: ignore[arg-type]
-        n_users=body["n_users"],
-        n_items=body["n_items"],
-        feedback=body["feedback"],
+        **_common(body),
         k=body["k"],
         users=users,
         exclude_train=body["exclude_train"],
         pairs=_interactions(body["pairs"]),
-        device=body["device"],
-        threads=body["threads"],
     )
 
 
