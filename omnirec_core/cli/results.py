@@ -69,10 +69,9 @@ def results_cmd(
         evaluator.export(output, fmt, **options)  # type: ignore[arg-type]
         click.echo(f"wrote {output}", err=True)
     elif fmt == "table":
-        from rich.console import Console
+        from omnirec_core.cli.run import wide_console
 
-        # Piped output would be cut to 80 columns; keep table rows whole instead.
-        console = Console(width=None if click.get_text_stream("stdout").isatty() else 240)
+        console = wide_console()
         for table in evaluator.get_tables(**options):
             console.print(table)
     else:
