@@ -290,35 +290,7 @@ def test_tmp_dir_is_used_and_own_tmp_removed(checkpoint_dir: Path, tmp_path: Pat
 
 
 def test_plan_file_through_the_cli(tmp_path: Path) -> None:
-    plan_file = tmp_path / "plan.toml"
-    plan_file.write_text(
-        """
-name = "cli"
-seed = 3
-checkpoint_dir = "ck"
-
-[dataset]
-name = "synthetic-tiny"
-
-[[preprocess]]
-step = "MakeImplicit"
-threshold = 3
-
-[split]
-name = "UserHoldout"
-test_size = 0.2
-
-[[algorithms]]
-name = "Fake.Pop"
-
-[[algorithms]]
-name = "Fake.ItemCF"
-config = { shrink = [0.0, 2.0] }
-
-[evaluation]
-metrics = ["NDCG@10", "Recall@10"]
-"""
-    )
+    plan_file = experiment.write_cli_plan(tmp_path / "plan.toml", ["NDCG@10", "Recall@10"])
     env = {**os.environ, "OMNIREC_RUNNER_ISOLATION": "none"}
     out = subprocess.run(
         [sys.executable, "-m", "omnirec_core.cli", "run", str(plan_file), "-q"],

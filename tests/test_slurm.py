@@ -39,6 +39,7 @@ from omnirec_core.cluster.slurm import default_template, render_template
 from omnirec_core.data.synthetic import generate
 from omnirec_core.inplace import CurrentInterpreter
 from omnirec_core.journal import Journal
+from tests.support import experiment
 
 ROOT = Path(__file__).resolve().parents[1]
 KEY = ["dataset", "algorithm", "config", "fold", "metric", "k"]
@@ -388,43 +389,8 @@ def test_template_keeps_shell_variables_and_needs_a_command() -> None:
 
 
 def test_cli_runs_a_plan_file_on_slurm(tmp_path: Path) -> None:
-    plan_file = tmp_path / "plan.toml"
-    plan_file.write_text(
-        """
-name = "cli-slurm"
-seed = 3
-checkpoint_dir = "ck"
-
-[dataset]
-name = "synthetic-tiny"
-
-[[preprocess]]
-step = "MakeImplicit"
-threshold = 3
-
-[split]
-name = "UserHoldout"
-test_size = 0.2
-
-[[algorithms]]
-name = "Fake.Pop"
-
-[[algorithms]]
-name = "Fake.ItemCF"
-config = { shrink = [0.0, 2.0] }
-
-[evaluation]
-metrics = ["NDCG@10"]
-
-[run]
-executor = "slurm"
-
-[run.slurm]
-cpus = 1
-mem = "300M"
-bundle = 2
-"""
-    )
+    extra = '\n[run]\nexecutor = "slurm"\n\n[run.slurm]\ncpus = 1\nmem = "300M"\nbundle = 2\n'
+    plan_file = experiment.write_cli_plan(tmp_path / "plan.toml", ["NDCG@10"], extra)
     env = {**os.environ, "OMNIREC_RUNNER_ISOLATION": "none"}
     cmd = [sys.executable, "-m", "omnirec_core.cli", "run", str(plan_file), "-q", "-X", "poll_interval=0.3"]
     out = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=WAIT)

@@ -48,6 +48,40 @@ def run(checkpoint_dir: Path, ds: Any = None, p: ExperimentPlan | None = None, e
     return evaluator
 
 
+CLI_PLAN = """
+name = "cli"
+seed = 3
+checkpoint_dir = "ck"
+
+[dataset]
+name = "synthetic-tiny"
+
+[[preprocess]]
+step = "MakeImplicit"
+threshold = 3
+
+[split]
+name = "UserHoldout"
+test_size = 0.2
+
+[[algorithms]]
+name = "Fake.Pop"
+
+[[algorithms]]
+name = "Fake.ItemCF"
+config = { shrink = [0.0, 2.0] }
+
+[evaluation]
+metrics = METRICS
+"""
+
+
+def write_cli_plan(path: Path, metrics: list[str], extra: str = "") -> Path:
+    """A run file with three fake-runner jobs on synthetic data (plus ``extra`` TOML)."""
+    path.write_text(CLI_PLAN.replace("METRICS", repr(metrics)) + extra)
+    return path
+
+
 if __name__ == "__main__":
     n = int(sys.argv[2]) if len(sys.argv) > 2 else 2
     sleep = float(sys.argv[3]) if len(sys.argv) > 3 else 0.0
