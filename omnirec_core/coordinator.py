@@ -7,7 +7,6 @@ the phase in flight and a re-run skips whatever is already done.
 
 from __future__ import annotations
 
-import contextlib
 import difflib
 import os
 import queue
@@ -22,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from omnirec_core.data.dataset import FoldedData, RecSysDataSet, SplitData
 from omnirec_core.errors import OmniRecError
@@ -30,20 +28,17 @@ from omnirec_core.executors import Executor, LocalExecutor
 from omnirec_core.fsutil import atomic_write_json
 from omnirec_core.jobs import (
     FAILED_FILE,
-    JOB_FILE,
-    PREDICT_FILE,
     Job,
-    predict_record,
     read_json,
     rebase,
     short_hash,
-    write_job_record,
 )
 from omnirec_core.journal import CheckpointLock, Journal
 from omnirec_core.plan import ExperimentPlan, config_key
 from omnirec_core.progress import RunProgress
 from omnirec_core.random import get_random_state, label_seed
 from omnirec_core.runner_api import cpu_threads, read_columns, write_columns
+from omnirec_core.scoring import JobScorer
 from omnirec_core.specs import AlgorithmSpec, RunnerSpec
 
 #: Set to "none" to run every runner on the current interpreter (plugin development).
@@ -266,15 +261,15 @@ class Coordinator:
                             )
                         )
         progress = RunProgress(total=len(jobs), quiet=self.quiet)
-        evaluating = _Evaluating(evaluator, labels, self.journal, progress)
+        scorer = JobScorer(evaluator, labels, self.journal, progress)
         pending: dict[str, list[Job]] = {}
         with progress:
             for job in jobs:
-                state = evaluating.try_finish(job, need_pairs)
+                state = scorer.try_finish(job, need_pairs)
                 if state == "pending":
                     pending.setdefault(job.algorithm, []).append(job)
             if pending:
-                self._execute(pending, runners, evaluating, need_pairs, tmp)
+                self._execute(pending, runners, scorer, need_pairs, tmp)
 
     def _say(self, text: str) -> None:
         from rich.console import Console
@@ -288,7 +283,7 @@ class Coordinator:
         self,
         pending: dict[str, list[Job]],
         runners: dict[str, tuple[RunnerSpec, AlgorithmSpec]],
-        evaluating: _Evaluating,
+        scorer: JobScorer,
         need_pairs: bool,
         tmp: Path,
     ) -> None:
@@ -298,12 +293,12 @@ class Coordinator:
         by_key: dict[str, Job] = {}
         for name, jobs in pending.items():
             spec, _ = runners[name]
-            evaluating.progress.phase(f"{name}: preparing runner env")
+            scorer.progress.phase(f"{name}: preparing runner env")
             try:
                 env = self.env_manager().ensure(spec)
             except OmniRecError as exc:
                 for job in jobs:
-                    evaluating.fail(job, "env", str(exc))
+                    scorer.fail(job, "env", str(exc))
                 continue
             unit = {
                 "runner": spec.name,
@@ -339,7 +334,7 @@ class Coordinator:
                 ev = events.get()
                 if ev.get("event") == "_end":
                     break
-                self._on_event(ev, by_key, evaluating, need_pairs)
+                self._on_event(ev, by_key, scorer, need_pairs)
         except BaseException:
             self.executor.cancel()
             raise
@@ -348,21 +343,21 @@ class Coordinator:
             raise errors[0]
         # Anything the events did not cover (e.g. a unit that died as a whole) is settled from disk.
         for job in by_key.values():
-            if not evaluating.settled(job):
-                state = evaluating.try_finish(job, need_pairs)
+            if not scorer.settled(job):
+                state = scorer.try_finish(job, need_pairs)
                 if state == "pending":
                     rec = read_json(job.path / FAILED_FILE) or {}
-                    evaluating.fail(
+                    scorer.fail(
                         job,
                         rec.get("phase", "run"),
                         rec.get("error", "the runner did not produce predictions"),
                     )
 
     def _on_event(
-        self, ev: dict[str, Any], by_key: dict[str, Job], evaluating: _Evaluating, need_pairs: bool
+        self, ev: dict[str, Any], by_key: dict[str, Job], scorer: JobScorer, need_pairs: bool
     ) -> None:
         if ev.get("event") == "unit_failed":
-            evaluating.progress.log(f"[red]unit failed: {ev.get('error')}")
+            scorer.progress.log(f"[red]unit failed: {ev.get('error')}")
             return
         job = by_key.get(ev.get("job", ""))
         if job is None:
@@ -371,13 +366,13 @@ class Coordinator:
         if event in ("started", "done", "failed"):
             self.journal.append(job.key, phase, event, **({"error": ev["error"]} if "error" in ev else {}))
         if event == "started":
-            evaluating.progress.phase(
+            scorer.progress.phase(
                 f"{job.algorithm} {phase} ({job.dataset}{'' if job.fold is None else f', fold {job.fold}'})"
             )
         elif event == "failed":
-            evaluating.fail(job, phase, ev.get("error", ""), journal=False)
+            scorer.fail(job, phase, ev.get("error", ""), journal=False)
         elif phase == "predict" and event in ("done", "skipped"):
-            evaluating.try_finish(job, need_pairs)
+            scorer.try_finish(job, need_pairs)
 
     # ---- split files --------------------------------------------------------------------
     def _write_split(self, directory: Path, split: SplitData) -> dict[str, Any]:
@@ -408,102 +403,3 @@ class Coordinator:
             directory / "split.json", {p: rebase(d, directory, relative=True) for p, d in desc.items()}
         )
         return {"dir": str(directory), **desc}
-
-
-class _Evaluating:
-    """Scores finished jobs with the caller's evaluator and keeps the per-job records."""
-
-    def __init__(
-        self, evaluator: Any, labels: dict[str, str], journal: Journal, progress: RunProgress
-    ) -> None:
-        self.evaluator = evaluator
-        self.labels = labels
-        self.journal = journal
-        self.progress = progress
-        self._splits: dict[str, dict[str, pd.DataFrame]] = {}
-        self._settled: set[str] = set()
-
-    def settled(self, job: Job) -> bool:
-        return job.key in self._settled
-
-    def _split(self, job: Job) -> dict[str, pd.DataFrame]:
-        d = job.extra["split_dir"]
-        if d not in self._splits:
-            rec = read_json(Path(d) / "split.json") or {}
-            self._splits[d] = {
-                part: pd.DataFrame(read_columns(rebase(rec[part], Path(d), relative=False), verify=False))
-                for part in ("train", "test")
-            }
-        return self._splits[d]
-
-    def try_finish(self, job: Job, need_pairs: bool) -> str:
-        """Evaluate the job if its predictions are there; returns done/failed/pending."""
-        from omnirec_core.results import JobResult
-
-        rec = predict_record(job.path, job.k, need_pairs)
-        if rec is None:
-            return "pending"
-        source = _pred_source(rec)
-        if (read_json(job.path / JOB_FILE) or {}).get("evaluated_from") == source:
-            result = None
-            with contextlib.suppress(OmniRecError):
-                result = JobResult.load(job.path)
-            if result is not None and _covers(self.evaluator, result):
-                self._add(job, result)
-                return "done"
-        self.journal.append(job.key, "eval", "started")
-        parts = self._split(job)
-        topk = pd.DataFrame(read_columns(rec["topk"])) if rec.get("topk") else None
-        pair_scores = pd.DataFrame(read_columns(rec["pairs"])) if rec.get("pairs") else None
-        try:
-            result = self.evaluator.evaluate(
-                topk,
-                parts["test"],
-                train=parts["train"],
-                n_users=job.n_users,
-                n_items=job.n_items,
-                pair_scores=pair_scores,
-                exclude_train=job.exclude_train,
-            )
-        except OmniRecError as exc:
-            # Predictions that break the protocol are not kept: a re-run asks the runner again.
-            (job.path / PREDICT_FILE).unlink(missing_ok=True)
-            self.fail(job, "eval", str(exc))
-            return "failed"
-        result.save(job.path)
-        write_job_record(job, status="done", evaluated_from=source)
-        self.journal.append(job.key, "eval", "done")
-        self._add(job, result)
-        return "done"
-
-    def _add(self, job: Job, result: Any) -> None:
-        self.evaluator.add(self.labels[job.dataset_key], job.algorithm, job.config, job.fold, result)
-        self._settled.add(job.key)
-        self.progress.advance(ok=True)
-
-    def fail(self, job: Job, phase: str, error: str, *, journal: bool = True) -> None:
-        if job.key in self._settled:
-            return
-        if journal:
-            self.journal.append(job.key, phase, "failed", error=error)
-        if not (job.path / FAILED_FILE).exists():
-            atomic_write_json(job.path / FAILED_FILE, {"phase": phase, "error": error, "time": time.time()})
-        write_job_record(job, status="failed", error=error)
-        self._settled.add(job.key)
-        self.progress.advance(ok=False)
-        self.progress.log(
-            f"[red]failed[/red] {job.algorithm} {job.config} ({phase}): {error.splitlines()[0] if error else ''}"
-        )
-
-
-def _covers(evaluator: Any, result: Any) -> bool:
-    """Whether a stored result has every value the evaluator asks for."""
-    return all(label in result.values for m in evaluator.metrics for label in m.labels())
-
-
-def _pred_source(rec: dict[str, Any]) -> str:
-    """Identity of the predictions a result was computed from (their column hashes)."""
-    return short_hash(
-        {p: {c: v["sha256"] for c, v in rec[p]["columns"].items()} for p in ("topk", "pairs") if rec.get(p)},
-        n=16,
-    )
