@@ -15,6 +15,7 @@ import shutil
 import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Iterable
 from os import PathLike
 from pathlib import Path
@@ -287,7 +288,9 @@ class Coordinator:
         need_pairs: bool,
         tmp: Path,
     ) -> None:
-        run_id = time.strftime("%Y%m%d-%H%M%S") + f"-{os.getpid()}"
+        # Unique per run, even for two runs of one process within a second: a unit's done
+        # record must never be mistaken for this run's.
+        run_id = time.strftime("%Y%m%d-%H%M%S") + f"-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         unit_dir = self.checkpoint_dir / "units" / run_id
         units: list[Path] = []
         by_key: dict[str, Job] = {}

@@ -188,6 +188,17 @@ def test_crashing_runner_fails_its_job_and_others_complete(checkpoint_dir: Path)
     assert len({e["job"] for e in retried}) == 3
 
 
+def test_back_to_back_runs_in_one_process_both_do_their_work(checkpoint_dir: Path) -> None:
+    # Two runs within the same second from the same process must not share unit records.
+    p = ExperimentPlan("again")
+    p.add_algorithm("Fake.Pop", {"fault": "raise_fit"})
+    for _ in range(3):
+        n_before = len(Journal(checkpoint_dir).read())
+        experiment.run(checkpoint_dir, p=p)
+        started = [e for e in Journal(checkpoint_dir).read()[n_before:] if e["event"] == "started"]
+        assert len(started) == 1
+
+
 def test_cache_keys_follow_content_and_ignore_key_order(tmp_path: Path) -> None:
     a = experiment.dataset(seed=1)
     b = experiment.dataset(seed=2)
