@@ -26,6 +26,16 @@ def _local_sources() -> dict[str, Path]:
     return sources
 
 
+@pytest.fixture(autouse=True)
+def _restore_seed() -> Any:
+    """Every test leaves the global seed as it found it (fixtures and tests may set it)."""
+    from omnirec_core.random import get_random_state, set_random_state
+
+    seed = get_random_state()
+    yield
+    set_random_state(seed)
+
+
 @pytest.fixture(scope="session")
 def env_cache_dir() -> Path:
     """Env cache shared by every test that builds envs: ``$OMNIREC_TEST_ENV_DIR`` or

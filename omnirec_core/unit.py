@@ -172,16 +172,15 @@ def _run_job(job: Job, spec: dict[str, Any], runner: _Runner, emit: EventSink) -
 
 def execute_unit(spec_path: Path, emit: EventSink | None = None, engine_job_id: str = "") -> dict[str, Any]:
     """Run every job of a unit spec; return (and write) its ``done`` record."""
-    from omnirec_core.jobs import read_json as _read
     from omnirec_core.process import RunnerCrashed, RunnerHung
     from omnirec_core.tls import RunCA
 
     spec_path = Path(spec_path)
     done_path, error_path = unit_paths(spec_path)
-    done = _read(done_path)
+    done = read_json(done_path)
     if done is not None:
         return done
-    spec = _read(spec_path)
+    spec = read_json(spec_path)
     if spec is None:
         raise FileNotFoundError(f"unit spec {spec_path} is missing or unreadable")
     sink: EventSink = emit or (lambda e: None)

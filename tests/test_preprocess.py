@@ -25,14 +25,7 @@ from omnirec_core.preprocess import (
     UserHoldout,
 )
 from omnirec_core.preprocess.base import to_epoch_seconds
-from omnirec_core.random import get_random_state, set_random_state
-
-
-@pytest.fixture(autouse=True)
-def _restore_seed():
-    seed = get_random_state()
-    yield
-    set_random_state(seed)
+from omnirec_core.random import set_random_state
 
 
 @pytest.fixture(scope="module")

@@ -24,13 +24,6 @@ from omnirec_core.splits import (
 )
 
 
-@pytest.fixture(autouse=True)
-def _restore_seed():
-    seed = get_random_state()
-    yield
-    set_random_state(seed)
-
-
 @pytest.fixture(scope="module")
 def frame() -> pd.DataFrame:
     return generate(400, 300, 8000, seed=5)
