@@ -30,6 +30,8 @@ _EXPORTS: dict[str, str] = {
     "MetricSpec": "omnirec_core.specs",
     "RunnerSpec": "omnirec_core.specs",
     "AlgorithmSpec": "omnirec_core.specs",
+    "Param": "omnirec_core.specs",
+    "NO_DEFAULT": "omnirec_core.specs",
     "Coordinator": "omnirec_core.coordinator",
     "ExperimentPlan": "omnirec_core.plan",
     "Grid": "omnirec_core.plan",

@@ -184,15 +184,15 @@ class Coordinator:
                 )
             if needs_topk and "topk" not in algo.predictions:
                 raise ValidationError(f"{full} produces no ranked lists, so ranking metrics cannot score it")
-            if algo.params is not None:
+            if algo.param_names is not None:
                 for cfg in plan.expand(name):
-                    unknown = sorted(set(cfg) - set(algo.params))
+                    unknown = sorted(set(cfg) - set(algo.param_names))
                     if unknown:
-                        close = difflib.get_close_matches(unknown[0], list(algo.params), n=1)
+                        close = difflib.get_close_matches(unknown[0], list(algo.param_names), n=1)
                         hint = f" Did you mean {close[0]!r}?" if close else ""
                         raise ValidationError(
                             f"{full} does not accept config key(s) {', '.join(map(repr, unknown))}.{hint} "
-                            f"Valid keys: {', '.join(algo.params) or 'none'}."
+                            f"Valid keys: {', '.join(algo.param_names) or 'none'}."
                         )
             resolved[name] = (runner, algo)
         return resolved

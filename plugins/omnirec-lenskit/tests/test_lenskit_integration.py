@@ -116,7 +116,7 @@ def test_config_keys_match_lenskit(python: str, tmp_path: Path) -> None:
     }
     got = run_script(python, "keys", tmp_path, "--config", json.dumps(configs))
     for name, algo in ALGORITHMS.items():
-        assert set(got["keys"][name]) == set(algo.params), name
+        assert set(got["keys"][name]) == set(algo.param_names), name
     errors = got["errors"]
     assert errors["ItemKNNScorer"] is None
     assert errors["BiasedMFScorer"] is None  # LensKit's alias for embedding_size

@@ -52,15 +52,15 @@ def test_algorithm_declarations(spec: RunnerSpec) -> None:
         expected_feedback = ("explicit",) if algo.name in EXPLICIT_ONLY else ("implicit", "explicit")
         assert algo.feedback == expected_feedback, algo.name
         assert algo.params, algo.name
-        assert set(algo.defaults) <= set(algo.params), algo.name
-        assert len(set(algo.params)) == len(algo.params), algo.name
+        assert set(algo.defaults) <= set(algo.param_names), algo.name
+        assert len(set(algo.param_names)) == len(algo.param_names), algo.name
 
 
 def test_knn_feedback_is_left_to_the_job(spec: RunnerSpec) -> None:
     # A default feedback would override the automatic choice from the job's feedback type.
     for name in ("ItemKNNScorer", "UserKNNScorer"):
         algo = spec.algorithm(name)
-        assert algo is not None and "feedback" in algo.params
+        assert algo is not None and "feedback" in algo.param_names
         assert "feedback" not in algo.defaults
         assert ALGORITHMS[name].auto_feedback
 

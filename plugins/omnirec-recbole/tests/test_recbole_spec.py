@@ -54,12 +54,12 @@ def test_algorithm_specs_are_consistent():
         model = catalog.MODELS_BY_NAME[algo.name]
         assert algo.predictions == ("topk",)
         assert set(algo.feedback) == {"implicit", "explicit"}
-        assert algo.params is not None and set(algo.defaults) <= set(algo.params), algo.name
+        assert algo.param_names is not None and set(algo.defaults) <= set(algo.param_names), algo.name
         # Defaults pass the runner's own validation.
         assert catalog.config_problems(algo.name, dict(algo.defaults)) == [], algo.name
         assert algo.gpu is (not model.closed_form)
         if model.closed_form:
-            assert "epochs" not in algo.params
+            assert "epochs" not in algo.param_names
         else:
             assert algo.defaults["epochs"] == catalog.TRAINING_DEFAULTS["epochs"]
             assert algo.defaults["valid_metric"] == "NDCG@10"

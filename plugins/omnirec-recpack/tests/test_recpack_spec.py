@@ -37,7 +37,7 @@ def test_every_listed_algorithm_is_declared_implicit_topk() -> None:
         assert algo.feedback == ("implicit",), algo.name
         assert algo.predictions == ("topk",), algo.name
         assert algo.params, algo.name
-        assert set(algo.defaults) <= set(algo.params), algo.name
+        assert set(algo.defaults) <= set(algo.param_names), algo.name
         assert algo.unavailable == "", f"{algo.name}: {algo.unavailable}"
         assert spec.algorithm(algo.name) is algo
 
