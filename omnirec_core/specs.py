@@ -124,10 +124,11 @@ class Param:
         types = self.types
         if types and not any(_is_type(value, t) for t in types):
             return bad
-        out_of_range = value != value or (self.low is not None and value < self.low) or (
-            self.high is not None and value > self.high
-        )
-        return bad if _is_number(value) and out_of_range else None
+        if not _is_number(value):
+            return None
+        below = self.low is not None and value < self.low
+        above = self.high is not None and value > self.high
+        return bad if value != value or below or above else None
 
 
 def _is_number(value: Any) -> bool:

@@ -68,3 +68,9 @@ def test_explicit_defaults_win_over_param_defaults() -> None:
 def test_spec_without_params_stays_open() -> None:
     spec = AlgorithmSpec("X")
     assert spec.params is None and spec.param_names is None and spec.param("k") is None
+
+
+def test_bounds_ignore_values_that_are_not_numbers() -> None:
+    assert Param("x", low=1).problem("text") is None
+    assert Param("x", (int, list), low=1).problem([0]) is None
+    assert Param("x", (int, list), low=1).problem(0) is not None
