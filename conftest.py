@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from omnirec_core.envs import EnvManager, RunnerEnv
-from omnirec_core.specs import RunnerSpec
+from omnirec_core.orchestration.envs.manager import EnvManager, RunnerEnv
+from omnirec_core.plugin.specs import RunnerSpec
 
 ROOT = Path(__file__).resolve().parent
 TEST_ENV_DIR = "OMNIREC_TEST_ENV_DIR"
@@ -55,7 +55,7 @@ def runner_env(env_manager: EnvManager) -> Callable[[str | RunnerSpec], RunnerEn
     """Factory: ``runner_env("Fake")`` (a runner name or a spec) builds or reuses its env."""
 
     def make(runner: str | RunnerSpec) -> RunnerEnv:
-        from omnirec_core.plugins import get_runner
+        from omnirec_core.plugin.manager import get_runner
 
         spec = get_runner(runner) if isinstance(runner, str) else runner
         return env_manager.ensure(spec)  # reuse costs a marker read

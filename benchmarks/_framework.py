@@ -44,8 +44,8 @@ def write_split(ds: Any, directory: Path) -> Path:
 
 
 def env_python(runner: str) -> str:
-    from omnirec_core.envs import EnvManager
-    from omnirec_core.plugins import get_runner
+    from omnirec_core.orchestration.envs.manager import EnvManager
+    from omnirec_core.plugin.manager import get_runner
 
     t = time.perf_counter()
     env = EnvManager().ensure(get_runner(runner))

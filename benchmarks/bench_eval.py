@@ -20,8 +20,8 @@ import tracemalloc
 import numpy as np
 import pandas as pd
 
-from omnirec_core.evaluator import Evaluator
-from omnirec_core.metrics import HR, MAP, MRR, NDCG, Precision, Recall
+from omnirec_core.evaluation.evaluator import Evaluator
+from omnirec_core.evaluation.metrics import HR, MAP, MRR, NDCG, Precision, Recall
 
 KS = (5, 10, 20, 50, 100)
 

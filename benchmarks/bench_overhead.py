@@ -19,8 +19,8 @@ from pathlib import Path
 
 from omnirec_core import NDCG, Coordinator, Evaluator, ExperimentPlan, Recall, RecSysDataSet, UserHoldout
 from omnirec_core.data.synthetic import generate
-from omnirec_core.envs import EnvManager
-from omnirec_core.plugins import get_runner
+from omnirec_core.orchestration.envs.manager import EnvManager
+from omnirec_core.plugin.manager import get_runner
 
 
 def main() -> None:

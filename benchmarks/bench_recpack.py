@@ -63,7 +63,7 @@ def find_python(arg: str | None) -> str:
         return arg or os.environ["OMNIREC_RECPACK_PYTHON"]
     from omnirec_recpack.plugin import runner_spec
 
-    from omnirec_core.envs import EnvManager
+    from omnirec_core.orchestration.envs.manager import EnvManager
 
     env = EnvManager().find(runner_spec())
     if env is None:
@@ -80,7 +80,7 @@ def inner(directory: Path, repeat: int) -> None:
     from recpack import algorithms as rp
     from recpack.util import get_top_K_ranks
 
-    from omnirec_core.runner_api import FitRequest, Interactions, PredictRequest
+    from omnirec_core.runner.api import FitRequest, Interactions, PredictRequest
 
     warnings.simplefilter("ignore", UserWarning)  # RecPack's "missing similar items" notes
     meta = json.loads((directory / "meta.json").read_text())

@@ -34,8 +34,8 @@ def main() -> None:
         sys.exit("sbatch not found: start the test cluster with scripts/slurm-cluster.sh start")
 
     from omnirec_core import NDCG, Coordinator, Evaluator, ExperimentPlan, Recall
-    from omnirec_core.cluster import SlurmExecutor
-    from omnirec_core.inplace import CurrentInterpreter
+    from omnirec_core.orchestration.envs.inplace import CurrentInterpreter
+    from omnirec_core.orchestration.executors import SlurmExecutor
     from tests.support.experiment import dataset
 
     ds = dataset()

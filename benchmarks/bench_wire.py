@@ -28,11 +28,11 @@ from pathlib import Path
 
 import numpy as np
 
-from omnirec_core.process import RunnerProcess
-from omnirec_core.runner_api import write_columns
-from omnirec_core.tls import RunCA
-from omnirec_core.wire import Connection, Message, encode, fit_body, predict_body
-from omnirec_core.worker import client_context
+from omnirec_core.orchestration.runner_process import RunnerProcess
+from omnirec_core.orchestration.tls import RunCA
+from omnirec_core.runner.api import write_columns
+from omnirec_core.runner.serve import client_context
+from omnirec_core.runner.wire import Connection, Message, encode, fit_body, predict_body
 
 MODULE = "omnirec_fake.worker"
 

@@ -1,39 +1,13 @@
-"""pluggy hook specifications: the stable surface third-party plugins implement.
+"""Old import path of :mod:`omnirec_core.plugin.hookspecs`, kept for one minor release; import that instead."""
 
-Hooks may gain optional arguments over time, never lose any. Each hook returns a list
-of spec records (see :mod:`omnirec_core.specs`).
-"""
+import importlib
+import warnings
 
-from __future__ import annotations
-
-import pluggy
-
-from omnirec_core.specs import DatasetSpec, MetricSpec, RunnerSpec, SplitterSpec
-
-PROJECT = "omnirec"
-hookspec = pluggy.HookspecMarker(PROJECT)
-hookimpl = pluggy.HookimplMarker(PROJECT)
-
-
-@hookspec
-def omnirec_datasets() -> list[DatasetSpec]:
-    """Return the datasets this plugin provides."""
-    raise NotImplementedError
-
-
-@hookspec
-def omnirec_splitters() -> list[SplitterSpec]:
-    """Return the splitters this plugin provides."""
-    raise NotImplementedError
-
-
-@hookspec
-def omnirec_metrics() -> list[MetricSpec]:
-    """Return the metrics this plugin provides."""
-    raise NotImplementedError
-
-
-@hookspec
-def omnirec_runners() -> list[RunnerSpec]:
-    """Return the framework runners this plugin provides."""
-    raise NotImplementedError
+globals().update(
+    {k: v for k, v in vars(importlib.import_module("omnirec_core.plugin.hookspecs")).items() if not k.startswith("__")}
+)
+warnings.warn(
+    "omnirec_core.hookspecs moved to omnirec_core.plugin.hookspecs; the old path goes away in the next minor release",
+    DeprecationWarning,
+    stacklevel=2,
+)

@@ -25,7 +25,7 @@ from omnirec_core import (
     RecSysDataSet,
     UserCrossValidation,
 )
-from omnirec_core.journal import Journal
+from omnirec_core.orchestration.journal import Journal
 from tests.support import experiment
 
 ROOT = Path(__file__).resolve().parents[1]

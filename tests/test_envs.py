@@ -11,26 +11,26 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from omnirec_core import envs as envs_mod
 from omnirec_core.cli.envs import envs_group
-from omnirec_core.envs import (
+from omnirec_core.errors import PluginError
+from omnirec_core.orchestration.envs import manager as envs_mod
+from omnirec_core.orchestration.envs.manager import (
     MARKER,
     EnvBuildError,
     EnvError,
     EnvManager,
     resolve_self_install,
 )
-from omnirec_core.errors import PluginError
-from omnirec_core.hookspecs import hookimpl
-from omnirec_core.plugins import PluginManager, reset_plugins
-from omnirec_core.specs import AlgorithmSpec, RunnerSpec
+from omnirec_core.plugin.hookspecs import hookimpl
+from omnirec_core.plugin.manager import PluginManager, reset_plugins
+from omnirec_core.plugin.specs import AlgorithmSpec, RunnerSpec
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def tiny(name: str = "EnvTest", **kw) -> RunnerSpec:
     """A runner whose env holds only what every worker needs (msgpack, numpy, core)."""
-    kw.setdefault("worker_module", "omnirec_core.runner_api")
+    kw.setdefault("worker_module", "omnirec_core.runner.api")
     return RunnerSpec(name=name, algorithms=(AlgorithmSpec("Pop"),), **kw)
 
 
@@ -184,7 +184,7 @@ def test_half_built_dir_being_built_is_left_alone(tmp_path: Path) -> None:
     with filelock.FileLock(str(tmp_path / ".locks" / f"{path.name}.lock")):
         # Held by "another builder": describe says so and prune keeps it.
         script = textwrap.dedent(f"""
-            from omnirec_core.envs import EnvManager
+            from omnirec_core.orchestration.envs.manager import EnvManager
             mgr = EnvManager({str(tmp_path)!r})
             print([r["state"] for r in mgr.describe([])], mgr.prune([]))
         """)
@@ -308,9 +308,9 @@ def test_half_built_dir_is_replaced_by_a_real_build(tmp_path: Path) -> None:
 def test_concurrent_ensure_builds_once(tmp_path: Path) -> None:
     script = textwrap.dedent(f"""
         import json
-        from omnirec_core.envs import EnvManager
-        from omnirec_core.specs import RunnerSpec
-        spec = RunnerSpec(name="EnvTest", algorithms=(), worker_module="omnirec_core.runner_api")
+        from omnirec_core.orchestration.envs.manager import EnvManager
+        from omnirec_core.plugin.specs import RunnerSpec
+        spec = RunnerSpec(name="EnvTest", algorithms=(), worker_module="omnirec_core.runner.api")
         env = EnvManager({str(tmp_path)!r}).ensure(spec)
         print(json.dumps([env.built, env.created, str(env.path)]))
     """)
@@ -375,14 +375,14 @@ def test_cli_build_and_list(tmp_path: Path, tiny_runner: RunnerSpec) -> None:
 
 @pytest.mark.slow
 def test_fake_runner_env_through_the_shared_fixture(runner_env) -> None:
-    from omnirec_core.plugins import get_runner
+    from omnirec_core.plugin.manager import get_runner
 
     spec = get_runner("Fake")
     env = runner_env("Fake")
     assert env.spec_name == "Fake" and env.path.name.startswith("fake-py3.11-")
     code = (
         f"import sys, importlib; importlib.import_module({spec.worker_module!r}.rpartition('.')[0])\n"
-        "import omnirec_core.worker\n"
+        "import omnirec_core.runner.serve\n"
         "assert not {'pandas', 'pluggy', 'click'} & set(sys.modules), sorted(sys.modules)\n"
     )
     out = subprocess.run([str(env.python), "-c", code], capture_output=True, text=True)

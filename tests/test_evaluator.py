@@ -12,9 +12,9 @@ import pytest
 from rich.console import Console
 from rich.table import Table
 
-from omnirec_core.evaluator import Evaluator, evaluator_from_names
-from omnirec_core.hookspecs import hookimpl
-from omnirec_core.metrics import (
+from omnirec_core.builtin.metrics import BUILTIN_METRICS
+from omnirec_core.evaluation.evaluator import Evaluator, evaluator_from_names
+from omnirec_core.evaluation.metrics import (
     HR,
     MAE,
     NDCG,
@@ -27,11 +27,11 @@ from omnirec_core.metrics import (
     PredictionError,
     Recall,
 )
-from omnirec_core.metrics.plugin import BUILTIN_METRICS
-from omnirec_core.metrics.significance import holm
-from omnirec_core.plugins import PluginManager
-from omnirec_core.results import JobResult, ResultsError
-from omnirec_core.specs import MetricSpec
+from omnirec_core.evaluation.metrics.significance import holm
+from omnirec_core.evaluation.result import JobResult, ResultsError
+from omnirec_core.plugin.hookspecs import hookimpl
+from omnirec_core.plugin.manager import PluginManager
+from omnirec_core.plugin.specs import MetricSpec
 
 N_USERS, N_ITEMS, K = 60, 40, 10
 

@@ -16,9 +16,9 @@ import msgpack
 import pytest
 from omnirec_fake.testing import assert_cleaned_up, fake_runner, is_running, make_data, wait_until
 
-from omnirec_core.process import RunnerCrashed, RunnerHung
-from omnirec_core.tls import RunCA
-from omnirec_core.wire import ProtocolError, fit_body
+from omnirec_core.orchestration.runner_process import RunnerCrashed, RunnerHung
+from omnirec_core.orchestration.tls import RunCA
+from omnirec_core.runner.wire import ProtocolError, fit_body
 
 
 def _fit(tmp_path: Path, train: dict[str, Any], **config: Any) -> dict[str, Any]:
@@ -75,7 +75,7 @@ def test_handshake_deadline(tmp_path: Path) -> None:
 
 
 def test_missing_interpreter_is_a_clear_error(tmp_path: Path) -> None:
-    from omnirec_core.process import RunnerProcess
+    from omnirec_core.orchestration.runner_process import RunnerProcess
 
     rp = RunnerProcess("Fake", tmp_path / "no-python", "omnirec_fake.worker", log_dir=tmp_path)
     with pytest.raises(RunnerCrashed, match="cannot start runner Fake"):
@@ -144,8 +144,8 @@ COORDINATOR = textwrap.dedent(
     import sys
     from pathlib import Path
     from omnirec_fake.testing import fake_runner, make_data
-    from omnirec_core.tls import RunCA
-    from omnirec_core.wire import fit_body
+    from omnirec_core.orchestration.tls import RunCA
+    from omnirec_core.runner.wire import fit_body
     tmp = Path(sys.argv[1])
     train, _, _ = make_data(tmp / "train")
     rp = fake_runner(tmp, heartbeat_timeout=600, tls=RunCA(base_dir=tmp / "tls"))

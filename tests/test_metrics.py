@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from omnirec_core.metrics import (
+from omnirec_core.evaluation.metrics import (
     HR,
     MAE,
     MAP,
@@ -28,7 +28,7 @@ from omnirec_core.metrics import (
     Recall,
     RecallCapped,
 )
-from omnirec_core.metrics.beyond import gini
+from omnirec_core.evaluation.metrics.beyond import gini
 
 L2 = math.log2
 
@@ -420,7 +420,7 @@ def test_large_random_instance_matches_reference():
 
 def test_docs_custom_ranking_metric_example():
     """The F1 example of docs/metrics.md, verbatim in behaviour."""
-    from omnirec_core.metrics import RankingMetric
+    from omnirec_core.evaluation.metrics import RankingMetric
 
     class F1(RankingMetric):
         """F1 of precision@k and recall@k: 2 P R / (P + R)."""

@@ -7,8 +7,13 @@ import pandas as pd
 import pytest
 
 from omnirec_core.errors import DataError, OmniRecError
-from omnirec_core.metrics import PairIndex, PredictionError, validate_pair_scores, validate_predictions
-from omnirec_core.metrics.lists import ranking_order
+from omnirec_core.evaluation.metrics import (
+    PairIndex,
+    PredictionError,
+    validate_pair_scores,
+    validate_predictions,
+)
+from omnirec_core.evaluation.metrics.lists import ranking_order
 
 N_USERS, N_ITEMS = 4, 10
 

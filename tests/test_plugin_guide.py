@@ -28,10 +28,10 @@ SCRIPT = textwrap.dedent("""
 
     import numpy as np
 
-    from omnirec_core.envs import EnvManager
-    from omnirec_core.plugins import get_plugin_manager
-    from omnirec_core.process import RunnerProcess
-    from omnirec_core.runner_api import read_columns, write_columns
+    from omnirec_core.orchestration.envs.manager import EnvManager
+    from omnirec_core.plugin.manager import get_plugin_manager
+    from omnirec_core.orchestration.runner_process import RunnerProcess
+    from omnirec_core.runner.api import read_columns, write_columns
 
     env_dir, work = sys.argv[1], Path(sys.argv[2])
     provided = get_plugin_manager().runners()["Minimal"]
@@ -96,7 +96,7 @@ def guide_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.mark.slow
 def test_example_entry_point_is_discovered(guide_venv: Path) -> None:
     code = (
-        "from omnirec_core.plugins import get_plugin_manager\n"
+        "from omnirec_core.plugin.manager import get_plugin_manager\n"
         "pm = get_plugin_manager(); p = pm.runners()['Minimal']\n"
         "print(p.plugin, p.distribution, p.spec.worker_module, [a.name for a in p.spec.algorithms])\n"
         "print([p for p in pm.problems if p.plugin == 'minimal'])\n"

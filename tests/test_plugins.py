@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from omnirec_core import plugins
 from omnirec_core.errors import PluginError
-from omnirec_core.plugins import DISABLE_ENV, ENTRY_POINT_GROUP, PluginManager
+from omnirec_core.plugin import manager as plugins
+from omnirec_core.plugin.manager import DISABLE_ENV, ENTRY_POINT_GROUP, PluginManager
 
 FIXTURES = Path(__file__).parent / "plugin_fixtures"
 MODULES = [p.stem for p in FIXTURES.glob("omnirec_fixture_*.py")]

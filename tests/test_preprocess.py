@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from omnirec_core.data.canon import compact
 from omnirec_core.data.dataset import RawData, RecSysDataSet, SplitData
+from omnirec_core.data.step import to_epoch_seconds
 from omnirec_core.data.synthetic import generate
 from omnirec_core.errors import DataError, OmniRecError
 from omnirec_core.preprocess import (
@@ -24,7 +25,6 @@ from omnirec_core.preprocess import (
     TimeFilter,
     UserHoldout,
 )
-from omnirec_core.preprocess.base import to_epoch_seconds
 from omnirec_core.random import set_random_state
 
 
@@ -456,7 +456,7 @@ def test_custom_step_subclass(ds):
             return {}
 
         def process(self, dataset):
-            from omnirec_core.preprocess.base import apply_rows
+            from omnirec_core.data.step import apply_rows
 
             return apply_rows(dataset, dataset.data.df["user"].to_numpy() % 2 == 0, self)
 

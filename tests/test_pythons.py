@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from omnirec_core.pythons import (
+from omnirec_core.orchestration.envs.pythons import (
     PythonNotFoundError,
     discover_python,
     find_python,

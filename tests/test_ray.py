@@ -26,8 +26,8 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from omnirec_core.cluster.ray import RayExecutor
-from omnirec_core.unit import runner_env
+from omnirec_core.orchestration.executors.ray import RayExecutor
+from omnirec_core.orchestration.units import runner_env
 from tests.test_slurm import fit_starts, run_plan, sorted_results, wait_for
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -53,7 +53,7 @@ def test_runner_env_strips_ray_variables_and_keeps_cuda(monkeypatch: pytest.Monk
 def test_missing_ray_is_one_clear_error() -> None:
     code = (
         "import sys; sys.modules['ray'] = None\n"
-        "from omnirec_core.cluster import RayExecutor\n"
+        "from omnirec_core.orchestration.executors import RayExecutor\n"
         "try:\n    RayExecutor('http://127.0.0.1:1').client\n"
         "except Exception as e:\n    print(type(e).__name__, e)\n"
     )
@@ -202,7 +202,7 @@ def test_killed_coordinator_reattaches(
     opts = {**FAST, "bundle": 1, "max_in_flight": 6}
     code = (
         "import sys; from pathlib import Path; from tests.test_slurm import run_plan; "
-        "from omnirec_core.cluster import RayExecutor; "
+        "from omnirec_core.orchestration.executors import RayExecutor; "
         f"run_plan(Path(sys.argv[1]), 'slow', RayExecutor({address!r}, token={token!r}, **{opts!r}), bound=False)"
     )
     proc = subprocess.Popen([sys.executable, "-c", code, str(ckpt)], cwd=ROOT)

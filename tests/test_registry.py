@@ -16,15 +16,15 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from omnirec_core import plugins
 from omnirec_core.cli import main
 from omnirec_core.data import RecSysDataSet
 from omnirec_core.data.movielens import RELEASES, MovieLensRelease, read_recbole_inter, release
 from omnirec_core.data.paths import DATA_DIR_ENV, data_dir
 from omnirec_core.data.registry import load_registered, read_netflix
 from omnirec_core.errors import DataError, DownloadError, PluginError
-from omnirec_core.hookspecs import hookimpl
-from omnirec_core.specs import DatasetSpec
+from omnirec_core.plugin import manager as plugins
+from omnirec_core.plugin.hookspecs import hookimpl
+from omnirec_core.plugin.specs import DatasetSpec
 
 ROWS = [
     (196, 242, 3.0, 881250949),

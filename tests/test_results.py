@@ -11,9 +11,9 @@ import pytest
 from click.testing import CliRunner
 
 from omnirec_core.cli.results import results_cmd
-from omnirec_core.evaluator import Evaluator
-from omnirec_core.metrics import HR, NDCG, RMSE, ItemCoverage
-from omnirec_core.results import (
+from omnirec_core.evaluation.evaluator import Evaluator
+from omnirec_core.evaluation.metrics import HR, NDCG, RMSE, ItemCoverage
+from omnirec_core.evaluation.result import (
     METRICS_FILE,
     PER_USER_FILE,
     JobResult,

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from omnirec_core.metrics.significance import (
+from omnirec_core.evaluation.metrics.significance import (
     align,
     cohens_d,
     compare_paired,

@@ -34,11 +34,11 @@ from omnirec_core import (
     RecSysDataSet,
     UserCrossValidation,
 )
-from omnirec_core.cluster import SlurmExecutor
-from omnirec_core.cluster.slurm import default_template, render_template
 from omnirec_core.data.synthetic import generate
-from omnirec_core.inplace import CurrentInterpreter
-from omnirec_core.journal import Journal
+from omnirec_core.orchestration.envs.inplace import CurrentInterpreter
+from omnirec_core.orchestration.executors import SlurmExecutor
+from omnirec_core.orchestration.executors.slurm import default_template, render_template
+from omnirec_core.orchestration.journal import Journal
 from tests.support import experiment
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -8,12 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from omnirec_core.data.dataset import FoldedData, RecSysDataSet, SplitData
-from omnirec_core.data.synthetic import generate
-from omnirec_core.errors import SplitError
-from omnirec_core.plugins import get_splitter, get_splitters
-from omnirec_core.random import get_random_state, set_random_state
-from omnirec_core.splits import (
+from omnirec_core.builtin.splitters import (
     LeaveOneOut,
     RandomCrossValidation,
     RandomHoldout,
@@ -22,6 +17,11 @@ from omnirec_core.splits import (
     UserHoldout,
     describe_split,
 )
+from omnirec_core.data.dataset import FoldedData, RecSysDataSet, SplitData
+from omnirec_core.data.synthetic import generate
+from omnirec_core.errors import SplitError
+from omnirec_core.plugin.manager import get_splitter, get_splitters
+from omnirec_core.random import get_random_state, set_random_state
 
 
 @pytest.fixture(scope="module")

@@ -14,10 +14,10 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from omnirec_fake.testing import assert_cleaned_up, fake_runner, wait_until
 
-from omnirec_core.process import RunnerCrashed
-from omnirec_core.tls import RunCA
-from omnirec_core.wire import Connection, FrameDecoder, Message, ProtocolError, encode, fingerprint
-from omnirec_core.worker import client_context
+from omnirec_core.orchestration.runner_process import RunnerCrashed
+from omnirec_core.orchestration.tls import RunCA
+from omnirec_core.runner.serve import client_context
+from omnirec_core.runner.wire import Connection, FrameDecoder, Message, ProtocolError, encode, fingerprint
 
 
 def _mode(path: Path) -> int:

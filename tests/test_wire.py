@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from omnirec_core.errors import OmniRecError
-from omnirec_core.wire import (
+from omnirec_core.runner.wire import (
     MAX_FRAME,
     Connection,
     ConnectionClosed,
@@ -290,7 +290,7 @@ def test_fuzz_over_a_socket_then_a_valid_exchange_still_works(data: bytes) -> No
 
 def test_worker_side_imports_stay_light() -> None:
     code = (
-        "import sys, omnirec_core.wire, omnirec_core.worker, omnirec_core.runner_api, omnirec_fake.worker;"
+        "import sys, omnirec_core.runner.wire, omnirec_core.runner.serve, omnirec_core.runner.api, omnirec_fake.worker;"
         "heavy = ['pandas', 'pluggy', 'click', 'cryptography', 'scipy', 'rich'];"
         "print(','.join(m for m in heavy if m in sys.modules))"
     )

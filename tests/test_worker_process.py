@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from omnirec_fake.testing import assert_cleaned_up, fake_runner, make_data
 
-from omnirec_core.process import RunnerError
-from omnirec_core.runner_api import Prediction, PredictRequest, read_columns, write_columns
-from omnirec_core.wire import Message, encode, fit_body, predict_body
-from omnirec_core.worker import prediction_reply, ranks
+from omnirec_core.orchestration.runner_process import RunnerError
+from omnirec_core.runner.api import Prediction, PredictRequest, read_columns, write_columns
+from omnirec_core.runner.serve import prediction_reply, ranks
+from omnirec_core.runner.wire import Message, encode, fit_body, predict_body
 
 N_USERS, N_ITEMS, K = 40, 60, 7
 

@@ -43,7 +43,7 @@ def datasets_cmd(data_dir: Path | None) -> None:
 
     from omnirec_core.data.paths import data_dir as resolve
     from omnirec_core.data.registry import is_downloaded
-    from omnirec_core.plugins import get_plugin_manager
+    from omnirec_core.plugin.manager import get_plugin_manager
 
     pm = get_plugin_manager()
     provided = pm.datasets()
@@ -147,7 +147,7 @@ def download_cmd(name: str, data_dir: Path | None, force: bool, quiet: bool) -> 
     """Download a registered dataset NAME and cache its canonical form."""
     from omnirec_core.data.paths import dataset_dir
     from omnirec_core.data.registry import is_downloaded, load_registered
-    from omnirec_core.plugins import get_dataset
+    from omnirec_core.plugin.manager import get_dataset
 
     spec = get_dataset(name)
     ds = load_registered(name, data_dir=data_dir, force_download=force, quiet=True if quiet else None)

@@ -23,7 +23,7 @@ def _console() -> Any:
 
 
 def _manager(env_dir: Path | None, console: Any = None, *, verbose: bool = False) -> Any:
-    from omnirec_core.envs import EnvManager
+    from omnirec_core.orchestration.envs.manager import EnvManager
 
     progress = (lambda msg: console.print(f"[dim]{msg}[/dim]")) if console else None
     return EnvManager(env_dir, quiet=not verbose, progress=progress)
@@ -48,7 +48,7 @@ def list_cmd(env_dir: Path | None) -> None:
     """List the runner envs on disk and the installed runners without one."""
     from rich.table import Table
 
-    from omnirec_core.plugins import get_runners
+    from omnirec_core.plugin.manager import get_runners
 
     mgr = _manager(env_dir)
     runners = get_runners()
@@ -86,7 +86,7 @@ def list_cmd(env_dir: Path | None) -> None:
 @ENV_DIR_OPTION
 def build_cmd(runners: tuple[str, ...], rebuild: bool, verbose: bool, env_dir: Path | None) -> None:
     """Build (or reuse) the env of each RUNNER."""
-    from omnirec_core.plugins import get_runner
+    from omnirec_core.plugin.manager import get_runner
 
     console = _console()
     mgr = _manager(env_dir, console, verbose=verbose)

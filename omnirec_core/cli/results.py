@@ -51,7 +51,7 @@ def results_cmd(
 
     Every job directory with a metrics.json counts; jobs not yet evaluated are skipped.
     """
-    from omnirec_core.results import ResultsError, load_checkpoint_results
+    from omnirec_core.evaluation.result import ResultsError, load_checkpoint_results
 
     evaluator = load_checkpoint_results(checkpoint_dir, per_user=baseline is not None)
     if not evaluator.jobs():

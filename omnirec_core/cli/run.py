@@ -10,7 +10,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from omnirec_core.jobs import FAILED_FILE, JOB_FILE, read_json
+from omnirec_core.orchestration.jobs import FAILED_FILE, JOB_FILE, read_json
 
 
 def wide_console() -> Console:
@@ -62,8 +62,8 @@ def run_cmd(
     quiet: bool,
 ) -> None:
     """Run the experiment described by PLAN_FILE and print the result tables."""
-    from omnirec_core.coordinator import Coordinator
-    from omnirec_core.planfile import load_run_file
+    from omnirec_core.experiment.runfile import load_run_file
+    from omnirec_core.orchestration.coordinator import Coordinator
 
     rf = load_run_file(plan_file)
     console = wide_console()
@@ -75,7 +75,7 @@ def run_cmd(
     kind = executor or str(rf.run.get("executor", "local"))
     engine = None
     if kind != "local":
-        from omnirec_core.cluster import make_executor
+        from omnirec_core.orchestration.executors import make_executor
 
         options = dict(rf.run.get(kind, {}))
         if kind == "slurm" and options.get("template") and "\n" not in str(options["template"]):
@@ -113,7 +113,7 @@ def _parse_options(pairs: tuple[str, ...]) -> dict[str, object]:
 @click.command("plugins")
 def plugins_cmd() -> None:
     """List runners and their algorithms, metrics, splitters and datasets, with their providers."""
-    from omnirec_core.plugins import get_plugin_manager
+    from omnirec_core.plugin.manager import get_plugin_manager
 
     pm = get_plugin_manager()
     console = Console()
@@ -208,8 +208,8 @@ def worker_run_cmd(spec: Path | None, task_list: Path | None, index: int | None)
     Job events are appended to SPEC's .events.jsonl; a failure of the unit itself is
     recorded in SPEC's .error.json (with the runner log tail) and exits non-zero.
     """
-    from omnirec_core.cluster.worker import run_worker, spec_from_task_list
     from omnirec_core.errors import OmniRecError
+    from omnirec_core.orchestration.executors.node import run_worker, spec_from_task_list
 
     if (spec is None) == (task_list is None):
         raise OmniRecError("give either SPEC or --task-list FILE")

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import IO, Protocol
 
 from omnirec_core.errors import DownloadError
-from omnirec_core.fsutil import atomic_open
+from omnirec_core.runner.fs import atomic_open
 
 DEFAULT_TIMEOUT = 30.0
 CHUNK = 1 << 16

@@ -18,7 +18,7 @@ import pandas as pd
 from omnirec_core.data.canon import COLUMNS
 from omnirec_core.data.dataset import FoldedData, RawData, RecSysDataSet, SplitData
 from omnirec_core.errors import DataError
-from omnirec_core.fsutil import atomic_open
+from omnirec_core.runner.fs import atomic_open
 
 FORMAT = "omnirec-dataset"
 VERSION = 1

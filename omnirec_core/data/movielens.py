@@ -22,7 +22,7 @@ import pandas as pd
 
 from omnirec_core.data.download import Source, UrlSource, WheelMemberSource, fetch_first
 from omnirec_core.errors import DataError
-from omnirec_core.specs import DatasetSpec
+from omnirec_core.plugin.specs import DatasetSpec
 
 GROUPLENS = "https://files.grouplens.org/datasets/movielens/"
 LICENCE = (

@@ -1,4 +1,4 @@
-"""The built-in dataset plugin and the loader behind ``RecSysDataSet.use_dataloader``.
+"""The built-in datasets and the loader behind ``RecSysDataSet.use_dataloader``.
 
 Built-ins: the MovieLens family (downloaded, checksummed), the Netflix Prize data (a
 manual download because of its licence) and the synthetic generator. Any plugin's
@@ -29,8 +29,7 @@ from omnirec_core.data.movielens import RELEASES
 from omnirec_core.data.paths import CANONICAL_VERSION, canonical_path, dataset_dir, has_raw_files
 from omnirec_core.data.synthetic import SYNTHETIC_SIZES, generate_preset
 from omnirec_core.errors import DataError, DownloadError
-from omnirec_core.hookspecs import hookimpl
-from omnirec_core.specs import DatasetSpec
+from omnirec_core.plugin.specs import DatasetSpec
 
 log = logging.getLogger(__name__)
 
@@ -136,8 +135,8 @@ def _synthetic_specs() -> list[DatasetSpec]:
     return specs
 
 
-@hookimpl
-def omnirec_datasets() -> list[DatasetSpec]:
+def builtin_datasets() -> list[DatasetSpec]:
+    """The datasets omnirec-core registers (see :mod:`omnirec_core.builtin.datasets`)."""
     return [*(r.spec() for r in RELEASES), NETFLIX, *_synthetic_specs()]
 
 
@@ -228,7 +227,7 @@ def load_registered(
     rebuilds the cache; ``force_canonicalize`` rebuilds the cache from the raw files.
     ``quiet`` hides download progress (default: shown on a terminal).
     """
-    from omnirec_core.plugins import get_dataset
+    from omnirec_core.plugin.manager import get_dataset
 
     spec = get_dataset(name)
     raw = Path(raw_dir).expanduser() if raw_dir is not None else dataset_dir(spec.name, data_dir)
@@ -255,9 +254,9 @@ def load_registered(
 
 __all__ = [
     "NETFLIX",
+    "builtin_datasets",
     "is_downloaded",
     "load_netflix",
     "load_registered",
-    "omnirec_datasets",
     "read_netflix",
 ]

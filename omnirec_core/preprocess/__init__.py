@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from omnirec_core.preprocess.base import Step
+from omnirec_core.data.step import Step
 from omnirec_core.preprocess.pipe import Pipe
 from omnirec_core.preprocess.steps import (
     CorePruning,

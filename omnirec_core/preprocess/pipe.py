@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from omnirec_core.data.dataset import RecSysDataSet
+from omnirec_core.data.step import Step
 from omnirec_core.errors import DataError
-from omnirec_core.preprocess.base import Step
 
 
 class Pipe(Step):

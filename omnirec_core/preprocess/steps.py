@@ -12,8 +12,7 @@ from typing import Any
 import numpy as np
 
 from omnirec_core.data.dataset import RawData, RecSysDataSet
-from omnirec_core.errors import DataError
-from omnirec_core.preprocess.base import (
+from omnirec_core.data.step import (
     Step,
     apply_rows,
     is_int,
@@ -24,6 +23,7 @@ from omnirec_core.preprocess.base import (
     seed_entry,
     to_epoch_seconds,
 )
+from omnirec_core.errors import DataError
 
 
 def _time_text(seconds: int) -> str:

@@ -1,6 +1,6 @@
 """Splitters: turn an unsplit dataset into train/val/test parts or cross-validation folds.
 
-Each is registered as a built-in splitter plugin by :mod:`omnirec_core.splits`.
+Each is registered as a built-in splitter plugin by :mod:`omnirec_core.builtin.splitters`.
 """
 
 from omnirec_core.splitting.base import Splitter, UserwiseSplitter

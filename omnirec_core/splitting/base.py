@@ -1,7 +1,7 @@
 """The splitter interface and the vectorised machinery the built-in splitters share.
 
 Rows are assigned to parts by array arithmetic only: a seeded random key per
-(user, item) pair (:func:`~omnirec_core.preprocess.base.pair_keys`), one sort that groups
+(user, item) pair (:func:`~omnirec_core.data.step.pair_keys`), one sort that groups
 rows by user, and each row's rank inside its user. No per-user Python loop.
 """
 
@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 
 from omnirec_core.data.dataset import FoldedData, RecSysDataSet, SplitData
+from omnirec_core.data.step import Step, is_int, is_real, require_raw, seed_entry
 from omnirec_core.errors import SplitError
-from omnirec_core.preprocess.base import Step, is_int, is_real, require_raw, seed_entry
 from omnirec_core.splitting.report import describe_data
 
 TooFew = Literal["train", "drop", "error"]

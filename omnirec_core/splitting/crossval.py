@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 
 from omnirec_core.data.dataset import FoldedData, SplitData
+from omnirec_core.data.step import id_keys, is_int, pair_keys, salts
 from omnirec_core.errors import SplitError
-from omnirec_core.preprocess.base import id_keys, is_int, pair_keys, salts
 from omnirec_core.splitting.base import (
     DROP,
     TEST,

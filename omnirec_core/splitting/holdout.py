@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 
 from omnirec_core.data.dataset import SplitData
+from omnirec_core.data.step import pair_keys, salts, to_epoch_seconds
 from omnirec_core.errors import SplitError
-from omnirec_core.preprocess.base import pair_keys, salts, to_epoch_seconds
 from omnirec_core.splitting.base import (
     TEST,
     TRAIN,

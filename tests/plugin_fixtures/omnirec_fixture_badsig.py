@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from omnirec_core.hookspecs import hookimpl
-from omnirec_core.specs import DatasetSpec
+from omnirec_core.plugin.hookspecs import hookimpl
+from omnirec_core.plugin.specs import DatasetSpec
 
 
 @hookimpl

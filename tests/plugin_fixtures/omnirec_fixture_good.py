@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from omnirec_core.hookspecs import hookimpl
-from omnirec_core.specs import DatasetSpec, SplitterSpec
+from omnirec_core.plugin.hookspecs import hookimpl
+from omnirec_core.plugin.specs import DatasetSpec, SplitterSpec
 
 
 def load_clicks(data_dir: Path, force_download: bool = False) -> pd.DataFrame:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from omnirec_core.hookspecs import hookimpl
+from omnirec_core.plugin.hookspecs import hookimpl
 
 
 @hookimpl

@@ -23,7 +23,7 @@ from omnirec_core import (
     UserHoldout,
 )
 from omnirec_core.data.synthetic import generate
-from omnirec_core.inplace import CurrentInterpreter
+from omnirec_core.orchestration.envs.inplace import CurrentInterpreter
 
 
 def dataset(seed: int = 1, users: int = 200, items: int = 120, rows: int = 6000) -> RecSysDataSet[Any]:

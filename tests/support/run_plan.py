@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from omnirec_core import NDCG, Evaluator, MakeImplicit, Pipe, RecSysDataSet, UserHoldout, set_random_state
-from omnirec_core.envs import EnvManager
+from omnirec_core.orchestration.envs.manager import EnvManager
 
 if __name__ == "__main__":
     set_random_state(42)

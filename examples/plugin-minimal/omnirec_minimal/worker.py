@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from omnirec_core.runner_api import (
+from omnirec_core.runner.api import (
     ConfigError,
     FitRequest,
     Handler,
@@ -44,6 +44,6 @@ class MostPopular(Handler):
 
 
 if __name__ == "__main__":
-    from omnirec_core.worker import main
+    from omnirec_core.runner.serve import main
 
     main(MostPopular())

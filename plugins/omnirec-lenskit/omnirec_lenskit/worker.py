@@ -20,8 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from omnirec_core.fsutil import atomic_open, atomic_write_json
-from omnirec_core.runner_api import (
+from omnirec_core.runner.api import (
     ConfigError,
     FitRequest,
     Handler,
@@ -29,6 +28,7 @@ from omnirec_core.runner_api import (
     Prediction,
     PredictRequest,
 )
+from omnirec_core.runner.fs import atomic_open, atomic_write_json
 from omnirec_lenskit.algorithms import ALGORITHMS, UNAVAILABLE
 from omnirec_lenskit.ranking import TopK, merge, select_topk
 
@@ -407,6 +407,6 @@ class LensKitHandler(Handler):
 
 
 if __name__ == "__main__":
-    from omnirec_core.worker import main
+    from omnirec_core.runner.serve import main
 
     main(LensKitHandler())

@@ -103,7 +103,7 @@ def env_python() -> str:
         return os.environ[PYTHON_ENV]
     from omnirec_lenskit.plugin import runner_spec
 
-    from omnirec_core.envs import EnvManager
+    from omnirec_core.orchestration.envs.manager import EnvManager
 
     cache = Path(os.environ.get("OMNIREC_TEST_ENV_DIR") or Path.home() / ".cache/omnirec/test-envs")
     cache.mkdir(parents=True, exist_ok=True)

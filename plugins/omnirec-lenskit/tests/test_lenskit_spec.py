@@ -9,7 +9,7 @@ import pytest
 from omnirec_lenskit import plugin
 from omnirec_lenskit.algorithms import ALGORITHMS
 
-from omnirec_core.specs import RunnerSpec
+from omnirec_core.plugin.specs import RunnerSpec
 
 EXPECTED = {
     "PopScorer", "BiasScorer", "ItemKNNScorer", "UserKNNScorer", "EASEScorer", "SLIMScorer",
@@ -27,7 +27,7 @@ def spec() -> RunnerSpec:
 
 
 def test_runner_is_found_through_the_entry_point() -> None:
-    from omnirec_core.plugins import get_runner
+    from omnirec_core.plugin.manager import get_runner
 
     runner = get_runner("LensKit")
     assert runner.worker_module == "omnirec_lenskit.worker"

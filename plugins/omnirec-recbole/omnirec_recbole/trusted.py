@@ -16,7 +16,7 @@ from typing import Any
 
 import torch
 
-from omnirec_core.fsutil import atomic_write_bytes, sha256_file
+from omnirec_core.runner.fs import atomic_write_bytes, sha256_file
 
 __all__ = ["UntrustedFileError", "load", "save", "sha256_file"]
 

@@ -28,8 +28,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from omnirec_core.fsutil import atomic_write_json
-from omnirec_core.runner_api import (
+from omnirec_core.runner.api import (
     ConfigError,
     FitRequest,
     Handler,
@@ -39,6 +38,7 @@ from omnirec_core.runner_api import (
     batches,
     topk_from_scores,
 )
+from omnirec_core.runner.fs import atomic_write_json
 from omnirec_recbole import atomic, catalog, trusted
 
 MODEL_FILE = "model.pth"
@@ -420,6 +420,6 @@ class RecBoleHandler(Handler):
 
 
 if __name__ == "__main__":
-    from omnirec_core.worker import main
+    from omnirec_core.runner.serve import main
 
     main(RecBoleHandler())

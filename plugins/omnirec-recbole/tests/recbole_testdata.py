@@ -33,7 +33,7 @@ def env_python() -> Path:
         return Path(os.environ[PYTHON_ENV])
     from omnirec_recbole.plugin import runner_spec
 
-    from omnirec_core.envs import EnvManager
+    from omnirec_core.orchestration.envs.manager import EnvManager
 
     try:
         importlib.metadata.distribution("omnirec-recbole")

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from omnirec_core import NDCG, Evaluator, Recall
-from omnirec_core.journal import Journal
+from omnirec_core.orchestration.journal import Journal
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[3]

@@ -10,7 +10,7 @@ import pytest
 from omnirec_recbole import catalog
 from omnirec_recbole.plugin import omnirec_runners, runner_spec
 
-from omnirec_core.specs import RunnerSpec
+from omnirec_core.plugin.specs import RunnerSpec
 
 PKG = Path(catalog.__file__).parent
 

@@ -1,7 +1,7 @@
 """RecPack worker: fits and ranks with RecPack inside the runner env.
 
 Started as ``python -m omnirec_recpack.worker`` by the coordinator; the protocol side is
-:mod:`omnirec_core.worker`. Everything here works on canonical ids: the interaction
+:mod:`omnirec_core.runner.serve`. Everything here works on canonical ids: the interaction
 matrix is ``n_users x n_items`` with row = our user id and column = our item id, so
 RecPack's indices are ours and nothing needs mapping back.
 """
@@ -21,9 +21,8 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from omnirec_core import runner_api
-from omnirec_core.fsutil import atomic_open
-from omnirec_core.runner_api import (
+from omnirec_core.runner import api as runner_api
+from omnirec_core.runner.api import (
     ConfigError,
     FitRequest,
     Handler,
@@ -32,6 +31,7 @@ from omnirec_core.runner_api import (
     UserIndex,
     topk_from_scores,
 )
+from omnirec_core.runner.fs import atomic_open
 from omnirec_recpack.algorithms import ALGORITHMS, DEFAULTS, TORCH_ALGORITHMS
 
 MODEL_FILE = "recpack_model.pkl"
@@ -396,6 +396,6 @@ def _plain(value: Any) -> Any:
 
 
 if __name__ == "__main__":
-    from omnirec_core.worker import main
+    from omnirec_core.runner.serve import main
 
     main(RecPackHandler())

@@ -28,7 +28,7 @@ def recpack_python() -> Path:
         return Path(override)
     from omnirec_recpack.plugin import runner_spec
 
-    from omnirec_core.envs import EnvManager
+    from omnirec_core.orchestration.envs.manager import EnvManager
 
     cache = Path(os.environ.get("OMNIREC_TEST_ENV_DIR") or Path.home() / ".cache/omnirec/test-envs")
     cache.mkdir(parents=True, exist_ok=True)

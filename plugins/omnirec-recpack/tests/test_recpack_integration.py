@@ -2,7 +2,7 @@
 
 Data: ML-100K, ratings >= 3 kept (implicit), per-user random 80/20 split. The env side
 (``recpack_env_script.py``) drives the handler with FitRequest/PredictRequest; this side
-checks the lists and scores them with ``omnirec_core.metrics``.
+checks the lists and scores them with ``omnirec_core.evaluation.metrics``.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ def all_runs(ml100k: Path, run_in_env, tmp_path_factory: pytest.TempPathFactory)
 @pytest.fixture(scope="module")
 def ours(all_runs: Path, ml100k: Path) -> dict[str, dict[str, np.ndarray]]:
     """Per-user NDCG@10, Recall@10 and RecallCapped@10 from omnirec's own metrics."""
-    from omnirec_core.metrics import NDCG, Recall, RecallCapped
+    from omnirec_core.evaluation.metrics import NDCG, Recall, RecallCapped
 
     meta = json.loads((ml100k / "meta.json").read_text())
     size = {"n_users": meta["n_users"], "n_items": meta["n_items"]}

@@ -10,8 +10,8 @@ from typing import Any
 
 import numpy as np
 
-from omnirec_core.process import RunnerProcess
-from omnirec_core.runner_api import write_columns
+from omnirec_core.orchestration.runner_process import RunnerProcess
+from omnirec_core.runner.api import write_columns
 
 MODULE = "omnirec_fake.worker"
 

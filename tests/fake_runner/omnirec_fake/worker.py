@@ -31,9 +31,8 @@ from typing import Any
 
 import numpy as np
 
-from omnirec_core import worker
-from omnirec_core.fsutil import atomic_open
-from omnirec_core.runner_api import (
+from omnirec_core.runner import serve as worker
+from omnirec_core.runner.api import (
     ConfigError,
     FitRequest,
     Handler,
@@ -44,6 +43,7 @@ from omnirec_core.runner_api import (
     batches,
     topk_from_scores,
 )
+from omnirec_core.runner.fs import atomic_open
 from omnirec_fake import ENV_FAULT, FAULTS, PARAMS
 
 MAX_ITEMCF_ITEMS = 5000

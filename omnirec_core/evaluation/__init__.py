@@ -1,0 +1,1 @@
+"""Scoring predictions: metrics, the Evaluator, per-job results, comparisons and tables."""

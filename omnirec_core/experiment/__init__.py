@@ -1,0 +1,1 @@
+"""What to run: experiment plans with their search spaces, and run files (TOML)."""

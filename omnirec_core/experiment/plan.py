@@ -1,0 +1,255 @@
+"""Experiment plans: which algorithms to run, each with a hyperparameter search space.
+
+A config value that is a ``list`` or :class:`Grid` expands to one run per value;
+:class:`RandomChoice` and :class:`RandomRange` draw ``n`` values reproducibly from the
+global seed; :class:`Fixed` passes a list through as one value. Several expanding
+keys combine as a cartesian product.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import sys
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from os import PathLike
+from pathlib import Path
+from typing import Any
+
+from omnirec_core.errors import OmniRecError
+from omnirec_core.random import rng
+from omnirec_core.runner.fs import atomic_write_bytes
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+
+class PlanError(OmniRecError, ValueError):
+    """An experiment plan that cannot be built or read."""
+
+
+@dataclass(frozen=True)
+class Grid:
+    """Run once per value."""
+
+    values: list[Any]
+
+    def __init__(self, values: Any) -> None:
+        object.__setattr__(self, "values", list(values))
+        if not self.values:
+            raise PlanError("Grid([...]) needs at least one value")
+
+    def expand(self, label: str) -> list[Any]:
+        return list(self.values)
+
+
+@dataclass(frozen=True)
+class RandomChoice:
+    """``n`` values drawn without replacement from ``choices`` (seeded)."""
+
+    choices: list[Any]
+    n: int = 1
+
+    def __init__(self, choices: Any, n: int = 1) -> None:
+        object.__setattr__(self, "choices", list(choices))
+        object.__setattr__(self, "n", int(n))
+        if not 1 <= self.n <= len(self.choices):
+            raise PlanError(f"RandomChoice needs 1 <= n <= {len(self.choices)} choices, got n={n}")
+
+    def expand(self, label: str) -> list[Any]:
+        idx = rng("plan", label).choice(len(self.choices), size=self.n, replace=False)
+        return [self.choices[i] for i in sorted(idx)]
+
+
+@dataclass(frozen=True)
+class RandomRange:
+    """``n`` values drawn uniformly from [lo, hi] (integers when both bounds are ints)."""
+
+    lo: float
+    hi: float
+    n: int = 1
+
+    def __post_init__(self) -> None:
+        if self.hi < self.lo or self.n < 1:
+            raise PlanError(f"RandomRange needs lo <= hi and n >= 1, got {self.lo}, {self.hi}, n={self.n}")
+
+    def expand(self, label: str) -> list[Any]:
+        g = rng("plan", label)
+        if isinstance(self.lo, int) and isinstance(self.hi, int):
+            span = self.hi - self.lo + 1
+            # Distinct values while the range allows it, so n draws give n runs.
+            picks = g.choice(span, size=self.n, replace=self.n > span) + self.lo
+            return sorted(int(v) for v in picks)
+        return sorted(float(v) for v in g.uniform(self.lo, self.hi, size=self.n))
+
+
+@dataclass(frozen=True)
+class Fixed:
+    """A list-valued parameter passed as one value instead of expanding."""
+
+    value: Any
+
+    def expand(self, label: str) -> list[Any]:
+        return [self.value]
+
+
+Space = Grid | RandomChoice | RandomRange | Fixed
+
+
+def algorithm_name(algorithm: Any) -> str:
+    """``"Runner.Algorithm"`` from a string or an enum member whose value is that string."""
+    name = getattr(algorithm, "value", algorithm)
+    if not isinstance(name, str) or name.count(".") != 1 or not all(name.split(".")):
+        raise PlanError(
+            f"algorithm {algorithm!r} must be written 'Runner.Algorithm', e.g. 'LensKit.ItemKNNScorer'"
+        )
+    return name
+
+
+def config_key(config: Mapping[str, Any]) -> str:
+    """Canonical JSON of a concrete config (sorted keys): equal configs, equal keys."""
+    return json.dumps(config, sort_keys=True, separators=(",", ":"), default=str)
+
+
+class ExperimentPlan:
+    """Algorithms (``"Runner.Algorithm"``) with their configs and search spaces."""
+
+    def __init__(self, plan_name: str = "plan") -> None:
+        self.plan_name = plan_name
+        self._algorithms: dict[str, dict[str, Any]] = {}
+
+    def add_algorithm(
+        self, algorithm: Any, config: Mapping[str, Any] | None = None, force: bool = False
+    ) -> None:
+        """Add an algorithm; adding one twice is an error unless ``force`` (then it is replaced)."""
+        name = algorithm_name(algorithm)
+        if name in self._algorithms and not force:
+            raise PlanError(
+                f"{name} is already in the plan; use update_algorithm() to change its config "
+                "or add_algorithm(..., force=True) to replace it"
+            )
+        self._algorithms[name] = dict(config or {})
+
+    def update_algorithm(self, algorithm: Any, config: Mapping[str, Any]) -> None:
+        """Merge ``config`` into an algorithm already in the plan."""
+        name = algorithm_name(algorithm)
+        if name not in self._algorithms:
+            raise PlanError(f"{name} is not in the plan; add it with add_algorithm() first")
+        self._algorithms[name].update(config)
+
+    def get_algorithm_config(self, algorithm: Any) -> dict[str, Any]:
+        name = algorithm_name(algorithm)
+        if name not in self._algorithms:
+            raise PlanError(f"{name} is not in the plan (it has: {', '.join(self._algorithms) or 'nothing'})")
+        return dict(self._algorithms[name])
+
+    @property
+    def algorithms(self) -> list[str]:
+        return list(self._algorithms)
+
+    def is_empty(self) -> bool:
+        return not self._algorithms
+
+    def expand(self, algorithm: str) -> list[dict[str, Any]]:
+        """Every concrete config of one algorithm, in a stable order, without duplicates."""
+        config = self._algorithms[algorithm]
+        keys = sorted(config)
+        axes: list[list[Any]] = []
+        for key in keys:
+            value = config[key]
+            label = f"{self.plan_name}/{algorithm}/{key}"
+            if isinstance(value, list):
+                value = Grid(value)
+            axes.append(value.expand(label) if hasattr(value, "expand") else [value])
+        seen: set[str] = set()
+        out: list[dict[str, Any]] = []
+        for combo in itertools.product(*axes):
+            cfg = dict(zip(keys, combo))
+            k = config_key(cfg)
+            if k not in seen:
+                seen.add(k)
+                out.append(cfg)
+        return out
+
+    def runs(self) -> Iterator[tuple[str, dict[str, Any]]]:
+        for algorithm in self._algorithms:
+            for cfg in self.expand(algorithm):
+                yield algorithm, cfg
+
+    # ---- TOML ---------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        def enc(v: Any) -> Any:
+            if isinstance(v, Grid):
+                return list(v.values)
+            if isinstance(v, RandomChoice):
+                return {"choice": v.choices, "n": v.n}
+            if isinstance(v, RandomRange):
+                return {"range": [v.lo, v.hi], "n": v.n}
+            if isinstance(v, Fixed):
+                return {"fixed": v.value}
+            return v
+
+        return {
+            "name": self.plan_name,
+            "algorithms": [
+                {"name": a, "config": {k: enc(v) for k, v in c.items()}} for a, c in self._algorithms.items()
+            ],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ExperimentPlan:
+        plan = cls(str(data.get("name", "plan")))
+        algos = data.get("algorithms", [])
+        if not isinstance(algos, list):
+            raise PlanError(
+                "'algorithms' must be an array of tables: [[algorithms]] name = 'Runner.Algorithm'"
+            )
+        for entry in algos:
+            if not isinstance(entry, Mapping) or "name" not in entry:
+                raise PlanError(f"each [[algorithms]] entry needs a name = 'Runner.Algorithm'; got {entry!r}")
+            config = entry.get("config", {})
+            if not isinstance(config, Mapping):
+                raise PlanError(f"config of {entry['name']} must be a table, got {config!r}")
+            plan.add_algorithm(
+                entry["name"], {k: _decode_space(entry["name"], k, v) for k, v in config.items()}
+            )
+        return plan
+
+    def save(self, path: str | PathLike[str]) -> None:
+        import tomli_w
+
+        atomic_write_bytes(path, tomli_w.dumps(self.to_dict()).encode())
+
+    @classmethod
+    def load(cls, path: str | PathLike[str]) -> ExperimentPlan:
+        return cls.from_dict(read_toml(path))
+
+    def __repr__(self) -> str:
+        return f"ExperimentPlan({self.plan_name!r}, algorithms={self.algorithms})"
+
+
+def _decode_space(algorithm: str, key: str, v: Any) -> Any:
+    if not isinstance(v, Mapping) or not ({"choice", "range", "fixed"} & set(v)):
+        return v
+    try:
+        if "choice" in v:
+            return RandomChoice(v["choice"], int(v.get("n", 1)))
+        if "range" in v:
+            lo, hi = v["range"]
+            return RandomRange(lo, hi, int(v.get("n", 1)))
+        return Fixed(v["fixed"])
+    except (TypeError, ValueError) as exc:
+        raise PlanError(f"{algorithm} config {key!r}: cannot read search space {dict(v)!r} ({exc})") from None
+
+
+def read_toml(path: str | PathLike[str]) -> dict[str, Any]:
+    path = Path(path)
+    if not path.exists():
+        raise PlanError(f"no plan file at {path}")
+    try:
+        return tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise PlanError(f"{path} is not valid TOML: {exc}") from None

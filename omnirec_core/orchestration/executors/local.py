@@ -1,0 +1,53 @@
+"""Executors place units of work; everything else is files.
+
+An executor gets unit spec files and runs each with :func:`omnirec_core.orchestration.units.execute_unit`
+somewhere, reporting job events through a callback. It only submits, waits and cancels:
+the checkpoint tree stays the source of truth, and the coordinator evaluates.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, Protocol
+
+from omnirec_core.orchestration.units import EventSink, execute_unit
+
+
+class Executor(Protocol):
+    """Runs unit spec files until each has a ``done`` record (or failed for good)."""
+
+    def run(self, units: Sequence[Path], emit: EventSink) -> None: ...
+
+    def cancel(self) -> None: ...
+
+
+class LocalExecutor:
+    """Runner processes on this machine, up to ``max_workers`` units at a time."""
+
+    def __init__(self, max_workers: int = 1) -> None:
+        if max_workers < 1:
+            raise ValueError("max_workers must be at least 1")
+        self.max_workers = max_workers
+        self._cancel = threading.Event()
+
+    def run(self, units: Sequence[Path], emit: EventSink) -> None:
+        def one(path: Path) -> Any:
+            if self._cancel.is_set():
+                return None
+            try:
+                return execute_unit(path, emit)
+            except Exception as exc:  # a broken unit must not stop the others
+                emit({"unit": str(path), "event": "unit_failed", "error": f"{type(exc).__name__}: {exc}"})
+                return None
+
+        with ThreadPoolExecutor(max_workers=self.max_workers, thread_name_prefix="omnirec-unit") as pool:
+            list(pool.map(one, units))
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+
+ExecutorFactory = Callable[[], Executor]

@@ -1,0 +1,320 @@
+"""Slurm executor: job arrays of ``omnirec worker run`` from a user-editable sbatch template.
+
+Each submission is one ``sbatch --array=0-N%LIMIT --requeue`` whose task ``i`` runs line
+``i`` of a task-list file (a sub-unit spec path). State comes from ``squeue`` (and
+``sacct`` where accounting exists, for the reason a task ended) plus our own records.
+The checkpoint directory, the runner env cache and this Python must be on storage the
+compute nodes share; runner envs are built here, before submission.
+"""
+
+from __future__ import annotations
+
+import getpass
+import importlib.resources
+import os
+import re
+import shlex
+import shutil
+import string
+import subprocess
+from collections.abc import Sequence
+from os import PathLike
+from pathlib import Path
+from typing import Any
+
+from omnirec_core.orchestration.executors.cluster import (
+    ClusterError,
+    ClusterExecutor,
+    SubUnit,
+    TransientError,
+    tail,
+)
+from omnirec_core.orchestration.jobs import read_json
+from omnirec_core.orchestration.units import unit_paths
+
+#: States in which a task may still write its done record.
+ACTIVE = frozenset(
+    {
+        "PENDING", "RUNNING", "CONFIGURING", "COMPLETING", "SUSPENDED", "REQUEUED", "REQUEUE_HOLD",
+        "REQUEUE_FED", "RESIZING", "SIGNALING", "STAGE_OUT", "STOPPED", "RESV_DEL_HOLD",
+    }
+)
+#: sbatch errors worth retrying at the next poll rather than failing the run.
+TRANSIENT = re.compile(
+    r"timed out|temporarily unavailable|try again|Socket|submit limit|MaxSubmit|QOSMax|AssocMax|"
+    r"Job violates accounting/QOS policy",
+    re.IGNORECASE,
+)
+TEMPLATE_VARS = ("command", "job_name", "log_path", "cpus", "mem", "time", "gpus", "gres", "partition")
+COMMAND_TIMEOUT = 120.0
+
+
+class SlurmError(ClusterError):
+    """A Slurm command failed."""
+
+
+def default_template() -> str:
+    """The sbatch template shipped with omnirec (``omnirec_core/templates/slurm.sbatch``)."""
+    return importlib.resources.files("omnirec_core").joinpath("templates/slurm.sbatch").read_text()
+
+
+def render_template(template: str, values: dict[str, Any]) -> str:
+    """Fill ``${name}`` variables; other ``$...`` (shell variables) are left as they are."""
+    if not re.search(r"\$\{?command\}?", template):
+        raise SlurmError("the sbatch template has no ${command} line; add one where the worker should run")
+    return string.Template(template).safe_substitute({k: str(v) for k, v in values.items()})
+
+
+def _run(cmd: list[str], timeout: float = COMMAND_TIMEOUT) -> subprocess.CompletedProcess[str]:
+    try:
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
+    except FileNotFoundError:
+        raise SlurmError(
+            f"{cmd[0]} not found: run omnirec on a Slurm login node (where sbatch and squeue are on PATH)"
+        ) from None
+    except subprocess.TimeoutExpired:
+        raise TransientError(f"{cmd[0]} did not answer within {timeout:.0f} s") from None
+
+
+def slurm_config() -> dict[str, str]:
+    """``scontrol show config`` as a dict (empty when it fails)."""
+    try:
+        out = _run(["scontrol", "show", "config"])
+    except ClusterError:
+        return {}
+    conf = {}
+    for line in out.stdout.splitlines():
+        key, sep, value = line.partition("=")
+        if sep:
+            conf[key.strip()] = value.strip()
+    return conf
+
+
+def _int(value: str | None) -> int | None:
+    m = re.match(r"\s*(\d+)", value or "")
+    return int(m.group(1)) if m else None
+
+
+class SlurmExecutor(ClusterExecutor):
+    """Run units as Slurm job arrays; ``Coordinator(..., executor=SlurmExecutor(...))``.
+
+    ``template``: path or text of an sbatch template (default: the shipped one);
+    ``cpus``/``mem``/``time``: per array task (runners use ``cpus`` threads);
+    ``gpus``: GPUs for every task (0: only GPU algorithms get them, as ``--gres=gres``);
+    ``array_limit``: tasks of one array running at once (``%`` limit); ``bundle``: jobs
+    per task; ``max_retries``: resubmissions of a task that ended without finishing;
+    ``max_submit``: cap on this user's queued tasks (default: the association's
+    MaxSubmitJobs when ``sacctmgr`` knows it); ``max_array_size``: tasks per array (at most
+    the cluster's MaxArraySize); ``extra_sbatch_args``: passed to sbatch.
+    """
+
+    engine = "slurm"
+
+    def __init__(
+        self,
+        template: str | PathLike[str] | None = None,
+        partition: str | None = None,
+        cpus: int = 4,
+        mem: str = "8G",
+        time: str = "1-00:00:00",
+        gpus: int = 0,
+        gres: str | None = "gpu:1",
+        array_limit: int = 100,
+        bundle: int = 10,
+        max_retries: int = 2,
+        poll_interval: float = 5.0,
+        extra_sbatch_args: Sequence[str] = (),
+        *,
+        max_submit: int | None = None,
+        max_array_size: int | None = None,
+        lost_grace: float = 10.0,
+        worker_command: Sequence[str] | None = None,
+    ) -> None:
+        super().__init__(
+            cpus=cpus,
+            gpus=gpus,
+            bundle=bundle,
+            max_retries=max_retries,
+            poll_interval=poll_interval,
+            lost_grace=lost_grace,
+            worker_command=worker_command,
+        )
+        if array_limit < 1:
+            raise ValueError("array_limit must be at least 1")
+        self.template = self._load_template(template)
+        self.partition = partition
+        self.mem = mem
+        self.time = time
+        self.gres = gres
+        self.array_limit = array_limit
+        self.extra_sbatch_args = list(extra_sbatch_args)
+        self.max_submit = max_submit
+        self._max_array_size = max_array_size
+        self.max_array_size = max_array_size or 1001
+        self._user = getpass.getuser()
+        self._queued = 0  # this user's active tasks at the last poll
+        self._last: dict[str, tuple[str, str]] = {}  # id -> (state, reason) at the last poll
+
+    @staticmethod
+    def _load_template(template: str | PathLike[str] | None) -> str:
+        if template is None:
+            return default_template()
+        if isinstance(template, str) and "\n" in template:
+            return template
+        path = Path(template)
+        if not path.is_file():
+            raise SlurmError(f"sbatch template {path} not found; pass a file path or the template text")
+        return path.read_text()
+
+    # ---- engine ----------------------------------------------------------------------
+    def _engine_start(self) -> None:
+        if shutil.which("sbatch") is None:
+            raise SlurmError("sbatch not found: run omnirec on a Slurm login node (sbatch and squeue on PATH)")
+        conf = slurm_config()
+        cluster = _int(conf.get("MaxArraySize")) or 1001  # indices 0..MaxArraySize-1
+        self.max_array_size = min(cluster, self._max_array_size or cluster)
+        if self.max_submit is None:
+            self.max_submit = self._assoc_max_submit()
+
+    def _assoc_max_submit(self) -> int | None:
+        """MaxSubmitJobs of this user's association, when accounting is there to tell."""
+        if shutil.which("sacctmgr") is None:
+            return None
+        try:
+            out = _run(["sacctmgr", "-nP", "show", "assoc", f"user={self._user}", "format=MaxSubmitJobs"], 20)
+        except ClusterError:
+            return None
+        limits = [_int(x) for x in out.stdout.split()] if out.returncode == 0 else []
+        limits = [x for x in limits if x]
+        return min(limits) if limits else None
+
+    def _engine_room(self) -> int:
+        if self.max_submit is None:
+            return 1 << 30
+        rows = self._squeue()  # fresh: the count from the last poll may predate tasks that left
+        if rows is not None:
+            self._queued = sum(1 for _, state, _, _ in rows if state in ACTIVE)
+        return self.max_submit - self._queued
+
+    def _engine_chunk(self) -> int:
+        return self.max_array_size
+
+    def _engine_submit(self, subs: list[SubUnit], run_dir: Path) -> None:
+        self._sbatch(subs, subs[0].attempts[-1]["name"], run_dir)
+
+    def _sbatch(self, subs: list[SubUnit], name: str, run_dir: Path) -> None:
+        out_dir = run_dir / "slurm"
+        out_dir.mkdir(parents=True, exist_ok=True)
+        tasks = out_dir / f"{name}.tasks"
+        tasks.write_text("".join(f"{s.spec}\n" for s in subs))
+        gpus = subs[0].gpus
+        gres = (f"gpu:{gpus}" if self.gres == "gpu:1" and gpus > 1 else self.gres) if gpus else None
+        command = " ".join(shlex.quote(c) for c in [*self.worker_command, "worker", "run", "--task-list", str(tasks)])
+        script = out_dir / f"{name}.sbatch"
+        log_pattern = out_dir / "%A_%a.log"
+        script.write_text(
+            render_template(
+                self.template,
+                {
+                    "command": command,
+                    "job_name": name,
+                    "log_path": log_pattern,
+                    "cpus": self.cpus,
+                    "mem": self.mem,
+                    "time": self.time,
+                    "gpus": gpus,
+                    "gres": gres or "",
+                    "partition": self.partition or "",
+                },
+            )
+        )
+        cmd = [
+            "sbatch",
+            "--parsable",
+            f"--array=0-{len(subs) - 1}%{self.array_limit}",
+            "--requeue",
+            f"--job-name={name}",
+            f"--chdir={os.getcwd()}",  # paths in the specs may be relative to it
+            *([f"--partition={self.partition}"] if self.partition else []),
+            *([f"--gres={gres}"] if gres else []),
+            *self.extra_sbatch_args,
+            str(script),
+        ]
+        res = _run(cmd)
+        if res.returncode != 0:
+            msg = (res.stderr or res.stdout).strip()
+            if TRANSIENT.search(msg):
+                raise TransientError(msg)
+            raise SlurmError(f"sbatch refused the job array ({' '.join(cmd)}): {msg}")
+        job_id = res.stdout.strip().split(";")[0]
+        self._queued += len(subs)
+        for i, s in enumerate(subs):
+            s.attempts[-1]["id"] = f"{job_id}_{i}"
+
+    def _squeue(self) -> list[tuple[str, str, str, str]] | None:
+        """(id, state, reason, name) of this user's tasks, arrays expanded; None on failure."""
+        try:
+            res = _run(["squeue", "-h", "-r", "-t", "all", "-u", self._user, "-o", "%i|%T|%r|%j"], 60)
+        except TransientError:
+            return None
+        if res.returncode != 0:
+            return None
+        rows = []
+        for line in res.stdout.splitlines():
+            parts = line.strip().split("|", 3)
+            if len(parts) == 4:
+                rows.append((parts[0], parts[1], parts[2], parts[3]))
+        return rows
+
+    def _engine_states(self, ids: list[str]) -> dict[str, str] | None:
+        rows = self._squeue()
+        if rows is None:
+            return None
+        self._queued = sum(1 for _, state, _, _ in rows if state in ACTIVE)
+        self._last = {i: (state, reason) for i, state, reason, _ in rows}
+        wanted = set(ids)
+        return {i: state for i, (state, _) in self._last.items() if i in wanted}
+
+    def _engine_active(self, state: str) -> bool:
+        return state in ACTIVE
+
+    def _engine_resolve(self, attempts: list[dict[str, Any]]) -> None:
+        """Find the ids of array tasks submitted just before a crash, by job name and index."""
+        if not attempts:
+            return
+        rows = self._squeue() or []
+        for a in attempts:
+            for task_id, _, _, name in rows:
+                if name == a.get("name") and task_id.endswith(f"_{a.get('index')}"):
+                    a["id"] = task_id
+                    break
+
+    def _engine_cancel(self, ids: list[str]) -> None:
+        for start in range(0, len(ids), 500):
+            _run(["scancel", *ids[start : start + 500]])
+
+    def _engine_describe(self, sub: SubUnit, state: str) -> str:
+        job_id = sub.engine_id or "?"
+        final, reason = self._last.get(job_id, (state, ""))
+        sacct = self._sacct_state(job_id)
+        parts = [f"state {sacct or final}" + (f" ({reason})" if reason and reason != "None" else "")]
+        error = read_json(unit_paths(sub.spec)[1])
+        if error and error.get("engine_job_id") == job_id:
+            parts.append(f"worker error: {error.get('error')}")
+            if error.get("log_tail"):
+                parts.append(f"runner log tail:\n{error['log_tail'][-1500:]}")
+        if sub.attempts and sub.attempts[-1].get("dir"):
+            log_file = Path(sub.attempts[-1]["dir"]) / "slurm" / f"{job_id}.log"
+            parts.append(f"task log {log_file}, last lines:\n{tail(log_file, 1500)}")
+        return "; ".join(parts)
+
+    def _sacct_state(self, job_id: str) -> str:
+        """The final state from accounting, when the cluster keeps it (else '')."""
+        if shutil.which("sacct") is None:
+            return ""
+        try:
+            res = _run(["sacct", "-n", "-P", "-X", "-j", job_id, "-o", "State"], 30)
+        except ClusterError:
+            return ""
+        lines = [ln.strip() for ln in res.stdout.splitlines() if ln.strip()]
+        return lines[-1] if res.returncode == 0 and lines else ""

@@ -1,0 +1,131 @@
+"""The evaluation phase of a run: score finished jobs and keep their records.
+
+A job's stored result is reused only when it was computed from exactly the predictions
+on disk (their column hashes) and has every value the evaluator asks for; otherwise the
+job is scored again from its stored predictions, without the runner.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from omnirec_core.errors import OmniRecError
+from omnirec_core.orchestration.jobs import (
+    FAILED_FILE,
+    JOB_FILE,
+    PREDICT_FILE,
+    Job,
+    predict_record,
+    read_json,
+    rebase,
+    short_hash,
+    write_job_record,
+)
+from omnirec_core.orchestration.journal import Journal
+from omnirec_core.orchestration.progress import RunProgress
+from omnirec_core.runner.api import read_columns
+from omnirec_core.runner.fs import atomic_write_json
+
+
+class JobScorer:
+    """Scores finished jobs with the caller's evaluator and keeps the per-job records."""
+
+    def __init__(
+        self, evaluator: Any, labels: dict[str, str], journal: Journal, progress: RunProgress
+    ) -> None:
+        self.evaluator = evaluator
+        self.labels = labels
+        self.journal = journal
+        self.progress = progress
+        self._splits: dict[str, dict[str, pd.DataFrame]] = {}
+        self._settled: set[str] = set()
+
+    def settled(self, job: Job) -> bool:
+        return job.key in self._settled
+
+    def _split(self, job: Job) -> dict[str, pd.DataFrame]:
+        d = job.extra["split_dir"]
+        if d not in self._splits:
+            rec = read_json(Path(d) / "split.json") or {}
+            self._splits[d] = {
+                part: pd.DataFrame(read_columns(rebase(rec[part], Path(d), relative=False), verify=False))
+                for part in ("train", "test")
+            }
+        return self._splits[d]
+
+    def try_finish(self, job: Job, need_pairs: bool) -> str:
+        """Evaluate the job if its predictions are there; returns done/failed/pending."""
+        from omnirec_core.evaluation.result import JobResult
+
+        rec = predict_record(job.path, job.k, need_pairs)
+        if rec is None:
+            return "pending"
+        source = _pred_source(rec)
+        if (read_json(job.path / JOB_FILE) or {}).get("evaluated_from") == source:
+            result = None
+            with contextlib.suppress(OmniRecError):
+                result = JobResult.load(job.path)
+            if result is not None and _covers(self.evaluator, result):
+                self._add(job, result)
+                return "done"
+        self.journal.append(job.key, "eval", "started")
+        parts = self._split(job)
+        topk = pd.DataFrame(read_columns(rec["topk"])) if rec.get("topk") else None
+        pair_scores = pd.DataFrame(read_columns(rec["pairs"])) if rec.get("pairs") else None
+        try:
+            result = self.evaluator.evaluate(
+                topk,
+                parts["test"],
+                train=parts["train"],
+                n_users=job.n_users,
+                n_items=job.n_items,
+                pair_scores=pair_scores,
+                exclude_train=job.exclude_train,
+            )
+        except OmniRecError as exc:
+            # Predictions that break the protocol are not kept: a re-run asks the runner again.
+            (job.path / PREDICT_FILE).unlink(missing_ok=True)
+            self.fail(job, "eval", str(exc))
+            return "failed"
+        result.save(job.path)
+        write_job_record(job, status="done", evaluated_from=source)
+        self.journal.append(job.key, "eval", "done")
+        self._add(job, result)
+        return "done"
+
+    def _add(self, job: Job, result: Any) -> None:
+        self.evaluator.add(self.labels[job.dataset_key], job.algorithm, job.config, job.fold, result)
+        self._settled.add(job.key)
+        self.progress.advance(ok=True)
+
+    def fail(self, job: Job, phase: str, error: str, *, journal: bool = True) -> None:
+        if job.key in self._settled:
+            return
+        if journal:
+            self.journal.append(job.key, phase, "failed", error=error)
+        if not (job.path / FAILED_FILE).exists():
+            atomic_write_json(job.path / FAILED_FILE, {"phase": phase, "error": error, "time": time.time()})
+        write_job_record(job, status="failed", error=error)
+        self._settled.add(job.key)
+        self.progress.advance(ok=False)
+        self.progress.log(
+            f"[red]failed[/red] {job.algorithm} {job.config} ({phase}): {error.splitlines()[0] if error else ''}"
+        )
+
+
+def _covers(evaluator: Any, result: Any) -> bool:
+    """Whether a stored result has every value the evaluator asks for."""
+    return all(label in result.values for m in evaluator.metrics for label in m.labels())
+
+
+def _pred_source(rec: dict[str, Any]) -> str:
+    """Identity of the predictions a result was computed from (their column hashes)."""
+    return short_hash(
+        {p: {c: v["sha256"] for c, v in rec[p]["columns"].items()} for p in ("topk", "pairs") if rec.get(p)},
+        n=16,
+    )

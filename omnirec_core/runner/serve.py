@@ -1,0 +1,470 @@
+"""Runner-side SDK: connect back to the coordinator and serve a :class:`Handler`.
+
+A runner plugin's ``worker.py`` ends with ``main(MyHandler())``. The coordinator starts
+it as ``python -m <worker_module>`` with connection settings in environment variables;
+the SDK connects over mutual TLS, verifies the coordinator's pinned certificate, says
+``hello``, and then turns ``fit`` / ``predict`` messages into :class:`FitRequest` /
+:class:`PredictRequest` objects, calls the handler in the main thread while a
+heartbeat thread keeps the coordinator informed, and writes predictions as column files.
+
+Imports only the stdlib, numpy, :mod:`omnirec_core.runner.wire` and
+:mod:`omnirec_core.runner.api`: this runs inside every framework's env.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hmac
+import os
+import platform
+import socket
+import ssl
+import sys
+import threading
+import time
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NoReturn
+
+import numpy as np
+
+from omnirec_core import __version__
+from omnirec_core.runner.api import (
+    FitRequest,
+    Handler,
+    Interactions,
+    Prediction,
+    PredictRequest,
+    read_columns,
+    write_columns,
+)
+from omnirec_core.runner.wire import (
+    PROTOCOL_VERSION,
+    Connection,
+    ConnectionClosed,
+    Message,
+    ProtocolError,
+    fingerprint,
+)
+
+# Environment variables the coordinator sets for the runner process.
+ENV_ADDRESS = "OMNIREC_ADDRESS"  # "127.0.0.1:port"
+ENV_CA = "OMNIREC_TLS_CA"
+ENV_CERT = "OMNIREC_TLS_CERT"
+ENV_KEY = "OMNIREC_TLS_KEY"
+ENV_SERVER_FINGERPRINT = "OMNIREC_SERVER_FINGERPRINT"
+ENV_RUNNER = "OMNIREC_RUNNER"
+ENV_HEARTBEAT = "OMNIREC_HEARTBEAT"  # seconds between heartbeats while busy
+ENV_PARENT_PID = "OMNIREC_PARENT_PID"
+ENV_VARS = (ENV_ADDRESS, ENV_CA, ENV_CERT, ENV_KEY, ENV_SERVER_FINGERPRINT, ENV_RUNNER,
+            ENV_HEARTBEAT, ENV_PARENT_PID)
+
+EXIT_OK = 0
+EXIT_PROTOCOL = 2  # the coordinator sent something invalid
+EXIT_ORPHANED = 3  # the coordinator went away
+EXIT_CONNECT = 4  # could not connect or authenticate
+
+#: Longest error text or traceback sent back; keeps error frames far below the cap.
+MAX_TEXT = 64 * 1024
+PARENT_POLL = 0.5
+
+
+def _say(text: str) -> None:
+    """Print a line to stderr (the runner log); the log pipe may be gone with the coordinator."""
+    with contextlib.suppress(OSError, ValueError):
+        print(f"omnirec worker: {text}", file=sys.stderr, flush=True)
+
+
+class WorkerSetupError(RuntimeError):
+    """The worker was started without the coordinator's connection settings."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Connection settings the coordinator passes in the environment."""
+
+    host: str
+    port: int
+    ca: str
+    cert: str
+    key: str
+    server_fingerprint: str
+    runner: str
+    heartbeat: float = 5.0
+    parent_pid: int = 0
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        missing = [v for v in ENV_VARS[:6] if not env.get(v)]
+        if missing:
+            raise WorkerSetupError(
+                f"missing {', '.join(missing)}: this module is a runner worker that the omnirec "
+                "coordinator starts itself; run experiments through omnirec, not this module"
+            )
+        host, _, port = env[ENV_ADDRESS].rpartition(":")
+        try:
+            return cls(
+                host=host,
+                port=int(port),
+                ca=env[ENV_CA],
+                cert=env[ENV_CERT],
+                key=env[ENV_KEY],
+                server_fingerprint=env[ENV_SERVER_FINGERPRINT].lower(),
+                runner=env[ENV_RUNNER],
+                heartbeat=float(env.get(ENV_HEARTBEAT) or 5.0),
+                parent_pid=int(env.get(ENV_PARENT_PID) or 0),
+            )
+        except ValueError as exc:
+            raise WorkerSetupError(f"bad omnirec connection settings: {exc}") from None
+
+
+# ---- connecting ---------------------------------------------------------------------
+
+
+def client_context(ca: str, cert: str, key: str) -> ssl.SSLContext:
+    """TLS 1.3 client context: verify the server against the run CA, present our cert."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # CERT_REQUIRED + hostname check
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+    ctx.maximum_version = ssl.TLSVersion.TLSv1_3
+    ctx.load_verify_locations(cafile=ca)
+    ctx.load_cert_chain(cert, key)
+    return ctx
+
+
+def connect(settings: Settings, timeout: float = 30.0) -> Connection:
+    """Open the TLS connection to the coordinator and check its pinned fingerprint."""
+    ctx = client_context(settings.ca, settings.cert, settings.key)
+    raw = socket.create_connection((settings.host, settings.port), timeout=timeout)
+    try:
+        sock = ctx.wrap_socket(raw, server_hostname=settings.host)
+    except BaseException:
+        raw.close()
+        raise
+    got = fingerprint(sock.getpeercert(binary_form=True) or b"")
+    if not hmac.compare_digest(got, settings.server_fingerprint):
+        sock.close()
+        raise ProtocolError(
+            f"the server at {settings.host}:{settings.port} presented certificate {got[:16]}..., "
+            "not the one the coordinator announced; refusing to talk to it"
+        )
+    sock.settimeout(None)
+    return Connection(sock)
+
+
+# ---- message bodies <-> requests ----------------------------------------------------
+
+
+def _interactions(desc: dict[str, Any] | None) -> Interactions | None:
+    return None if desc is None else Interactions.from_columns(read_columns(desc))
+
+
+def _common(body: dict[str, Any]) -> dict[str, Any]:
+    """The fields fit and predict bodies share, with the training columns loaded."""
+    return {
+        "algorithm": body["algorithm"],
+        "config": body["config"],
+        "seed": body["seed"],
+        "job_dir": Path(body["job_dir"]),
+        "train": _interactions(body["data"]["train"]),
+        "n_users": body["n_users"],
+        "n_items": body["n_items"],
+        "feedback": body["feedback"],
+        "device": body["device"],
+        "threads": body["threads"],
+    }
+
+
+def fit_request(body: dict[str, Any]) -> FitRequest:
+    """Build a FitRequest from a validated ``fit`` body (column hashes are verified)."""
+    return FitRequest(**_common(body), val=_interactions(body["data"].get("val")))
+
+
+def predict_request(body: dict[str, Any]) -> PredictRequest:
+    """Build a PredictRequest from a validated ``predict`` body."""
+    users = None if body["users"] is None else read_columns(body["users"])["user"]
+    return PredictRequest(
+        **_common(body),
+        k=body["k"],
+        users=users,
+        exclude_train=body["exclude_train"],
+        pairs=_interactions(body["pairs"]),
+    )
+
+
+def ranks(user: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(row order grouping users, 1-based rank) keeping each user's rows in handler order."""
+    order = np.argsort(user, kind="stable")
+    u = user[order]
+    n = len(u)
+    if n == 0:
+        return order, np.empty(0, dtype=np.int64)
+    new = np.empty(n, dtype=bool)
+    new[0] = True
+    np.not_equal(u[1:], u[:-1], out=new[1:])
+    start = np.maximum.accumulate(np.where(new, np.arange(n), 0))
+    return order, (np.arange(n) - start + 1).astype(np.int64)
+
+
+def prediction_reply(pred: Prediction, req: PredictRequest, out_dir: str | Path) -> dict[str, Any]:
+    """Write a handler's Prediction as column files under ``out_dir``; the ok body."""
+    if not isinstance(pred, Prediction):
+        raise TypeError(f"predict() must return a Prediction, not {type(pred).__name__}")
+    out = Path(out_dir)
+    reply: dict[str, Any] = {"topk": None, "pairs": None, "info": to_plain(pred.info)}
+    if req.users is not None and req.k > 0 and pred.user is None:
+        raise ValueError("top-K lists were requested but predict() returned none (Prediction.user is None)")
+    if pred.user is not None:
+        user, item, score = (np.asarray(a) for a in (pred.user, pred.item, pred.score))
+        if not (user.ndim == item.ndim == score.ndim == 1 and len(user) == len(item) == len(score)):
+            raise ValueError(
+                f"Prediction.user/item/score must be 1-d arrays of one length, got shapes "
+                f"{user.shape}, {item.shape}, {score.shape}"
+            )
+        order, rank = ranks(user)
+        reply["topk"] = write_columns(
+            out / "topk",
+            {"user": user[order], "item": item[order], "score": score[order], "rank": rank},
+        )
+    if req.pairs is not None:
+        if pred.pair_score is None:
+            raise ValueError("pair scores were requested but predict() returned none (pair_score is None)")
+        ps = np.asarray(pred.pair_score)
+        if ps.shape != (len(req.pairs),):
+            raise ValueError(f"pair_score has shape {ps.shape}, expected ({len(req.pairs)},)")
+        reply["pairs"] = write_columns(
+            out / "pairs", {"user": req.pairs.user, "item": req.pairs.item, "score": ps}
+        )
+    return reply
+
+
+def to_plain(value: Any, depth: int = 0) -> Any:
+    """Make handler output (info dicts) msgpack-safe: numpy scalars to Python, rest to str."""
+    if depth > 16:
+        return str(value)
+    if value is None or isinstance(value, (bool, int, float, str, bytes)):
+        return value
+    if isinstance(value, dict):
+        return {str(k): to_plain(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_plain(v, depth + 1) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray) and value.size <= 1000:
+        return value.tolist()
+    return str(value)
+
+
+def error_body(exc: BaseException) -> dict[str, str]:
+    """The ``error`` body for an exception (texts capped so the frame stays small)."""
+    tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    return {"ename": type(exc).__name__, "evalue": str(exc)[:MAX_TEXT], "traceback": tb[-MAX_TEXT:]}
+
+
+# ---- serving ------------------------------------------------------------------------
+
+_active: Connection | None = None
+_busy = threading.Event()
+_heartbeats_on = threading.Event()
+_heartbeats_on.set()
+
+
+def active_connection() -> Connection | None:
+    """The live connection to the coordinator (test hook for fault injection)."""
+    return _active
+
+
+def suspend_heartbeats() -> None:
+    """Stop sending heartbeats while the handler keeps running.
+
+    Test hook: simulates a runner that hangs with the GIL held, so the coordinator's
+    hang detection can be exercised. Real handlers never need it.
+    """
+    _heartbeats_on.clear()
+
+
+def resume_heartbeats() -> None:
+    _heartbeats_on.set()
+
+
+def log(message: str, level: str = "info") -> None:
+    """Report progress to the coordinator while a request runs (else print to stderr)."""
+    conn = _active
+    if conn is not None and _busy.is_set():
+        try:
+            conn.send("log", {"level": str(level), "message": str(message)[:MAX_TEXT]})
+            return
+        except (OSError, ProtocolError):
+            pass
+    with contextlib.suppress(OSError, ValueError):
+        print(f"[{level}] {message}", file=sys.stderr, flush=True)
+
+
+class _Heartbeat:
+    """Sends ``heartbeat`` every ``interval`` seconds while a request is being handled."""
+
+    def __init__(self, conn: Connection, interval: float) -> None:
+        self.conn = conn
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="omnirec-heartbeat", daemon=True)
+
+    def __enter__(self) -> _Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            if not _heartbeats_on.is_set():
+                continue
+            try:
+                self.conn.send("heartbeat", {})
+            except (OSError, ProtocolError):
+                # The coordinator is gone; the handler cannot be interrupted, so leave now.
+                _say("coordinator connection lost while busy; exiting")
+                os._exit(EXIT_ORPHANED)
+
+
+def _watch_parent(parent_pid: int) -> None:
+    """Exit when the coordinator process dies, even while a handler is busy."""
+    initial = os.getppid()
+    while True:
+        time.sleep(PARENT_POLL)
+        gone = os.getppid() != initial
+        if parent_pid and not gone:
+            try:
+                os.kill(parent_pid, 0)
+            except ProcessLookupError:
+                gone = True
+            except PermissionError:
+                pass
+        if gone:
+            _say("coordinator process is gone; exiting")
+            os._exit(EXIT_ORPHANED)
+
+
+def hello_body(handler: Handler, settings: Settings) -> dict[str, Any]:
+    return {
+        "protocol": PROTOCOL_VERSION,
+        "runner": str(getattr(handler, "name", settings.runner)),
+        "framework_version": str(handler.framework_version()),
+        "python": platform.python_version(),
+        "pid": os.getpid(),
+        "sdk": __version__,
+    }
+
+
+def _run_request(handler: Handler, msg: Message) -> dict[str, Any]:
+    if msg.type == "fit":
+        req = fit_request(msg.body)
+        handler.check_config(req.algorithm, req.config)
+        req.job_dir.mkdir(parents=True, exist_ok=True)
+        t0 = time.perf_counter()
+        info = dict(handler.fit(req) or {})
+        # The framework's own time, so the coordinator's overhead can be told apart.
+        info["handler_s"] = time.perf_counter() - t0
+        return {"info": to_plain(info)}
+    preq = predict_request(msg.body)
+    handler.check_config(preq.algorithm, preq.config)
+    t0 = time.perf_counter()
+    pred = handler.predict(preq)
+    pred.info = {**pred.info, "handler_s": time.perf_counter() - t0}
+    return prediction_reply(pred, preq, msg.body["out_dir"])
+
+
+def _handle(conn: Connection, handler: Handler, msg: Message, interval: float) -> None:
+    _busy.set()
+    try:
+        with _Heartbeat(conn, interval):
+            try:
+                kind, body = "ok", _run_request(handler, msg)
+            except Exception as exc:  # handler failures go back to the coordinator
+                kind, body = "error", error_body(exc)
+    finally:
+        _busy.clear()
+    try:
+        conn.send(kind, body, re=msg.id)
+    except ProtocolError as exc:  # e.g. an info dict too large to frame
+        conn.send("error", error_body(exc), re=msg.id)
+
+
+def _refuse(conn: Connection, exc: Exception, re: int | None = None) -> int:
+    _say(f"protocol error: {exc}")
+    with contextlib.suppress(OSError, ProtocolError):
+        conn.send("error", error_body(exc), re=re)
+    return EXIT_PROTOCOL
+
+
+def serve(handler: Handler, settings: Settings | None = None) -> int:
+    """Connect, say hello and serve requests until ``shutdown``; return the exit code."""
+    global _active
+    settings = settings or Settings.from_env()
+    for var in ENV_VARS:  # framework subprocesses need not see where our key lives
+        os.environ.pop(var, None)
+    threading.Thread(target=_watch_parent, args=(settings.parent_pid,), name="omnirec-parent",
+                     daemon=True).start()
+    try:
+        conn = connect(settings)
+    except (OSError, ProtocolError) as exc:
+        _say(f"cannot connect to the coordinator: {exc}")
+        return EXIT_CONNECT
+    _active = conn
+    try:
+        try:
+            hello_id = conn.send("hello", hello_body(handler, settings))
+            reply = conn.recv()
+        except (OSError, ProtocolError) as exc:
+            # With TLS 1.3 a rejected client certificate surfaces here, on the first read.
+            _say(f"handshake with the coordinator failed: {exc}")
+            return EXIT_CONNECT
+        if reply is None or reply.type != "ok" or reply.re != hello_id:
+            evalue = reply.body.get("evalue", reply.type) if reply else "no reply"
+            _say(f"coordinator refused the handshake: {evalue}")
+            return EXIT_CONNECT
+        while True:
+            try:
+                msg = conn.recv()
+            except ConnectionClosed:
+                _say("coordinator closed the connection; exiting")
+                return EXIT_ORPHANED
+            except ProtocolError as exc:
+                return _refuse(conn, exc)
+            if msg is None:
+                continue
+            if msg.type == "shutdown":
+                conn.send("ok", {}, re=msg.id)
+                return EXIT_OK
+            if msg.type not in ("fit", "predict"):
+                return _refuse(conn, ProtocolError(f"unexpected {msg.type} message from the coordinator"),
+                               msg.id)
+            try:
+                _handle(conn, handler, msg, settings.heartbeat)
+            except OSError:
+                _say("coordinator connection lost; exiting")
+                return EXIT_ORPHANED
+    finally:
+        _active = None
+        conn.close()
+
+
+def main(handler: Handler) -> NoReturn:
+    """Entry point for a runner's ``worker.py``: serve ``handler`` and exit with its code."""
+    try:
+        code = serve(handler)
+    except WorkerSetupError as exc:
+        _say(str(exc))
+        code = EXIT_CONNECT
+    import logging
+
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    # Every artifact is already fsynced; skipping interpreter teardown (about a second
+    # for torch-based frameworks) makes stopping a runner immediate.
+    os._exit(code)
