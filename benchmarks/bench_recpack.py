@@ -80,7 +80,7 @@ def inner(directory: Path, repeat: int) -> None:
     from recpack import algorithms as rp
     from recpack.util import get_top_K_ranks
 
-    from omnirec_core.runner.api import FitRequest, Interactions, PredictRequest
+    from omnirec_core.runner import FitRequest, Interactions, PredictRequest
 
     warnings.simplefilter("ignore", UserWarning)  # RecPack's "missing similar items" notes
     meta = json.loads((directory / "meta.json").read_text())

@@ -30,9 +30,10 @@ import numpy as np
 
 from omnirec_core.orchestration.runner_process import RunnerProcess
 from omnirec_core.orchestration.tls import RunCA
-from omnirec_core.runner.api import write_columns
+from omnirec_core.runner import write_columns
+from omnirec_core.runner.messages import FitMessage, PredictMessage
 from omnirec_core.runner.serve import client_context
-from omnirec_core.runner.wire import Connection, Message, encode, fit_body, predict_body
+from omnirec_core.runner.wire import Connection, Message, encode
 
 MODULE = "omnirec_fake.worker"
 
@@ -181,11 +182,11 @@ def main() -> None:
         fields = dict(algorithm="Pop", config={}, seed=1, job_dir=str(tmp / "job"), n_users=100_000,
                       n_items=1000, feedback="implicit")
         small = {**fields, "n_users": 10, "n_items": 10}
-        rp.call("fit", fit_body(train=tiny, **small))
+        rp.call("fit", FitMessage(train=tiny, **small).to_body())
         calls = []
         for _ in range(200):
             t0 = time.perf_counter()
-            rp.call("predict", predict_body(k=0, out_dir=str(tmp / "out"), train=tiny, **small))
+            rp.call("predict", PredictMessage(k=0, out_dir=str(tmp / "out"), train=tiny, **small).to_body())
             calls.append(time.perf_counter() - t0)
         print("  full call('predict') with nothing to predict, to a fake runner (verifies 2 tiny "
               f"column files, loads its model; median of 200): {ms(statistics.median(calls))}")
@@ -194,7 +195,7 @@ def main() -> None:
         train = write_columns(tmp / "bulk", {"user": user, "item": item})
         t_write = time.perf_counter() - t0
         t0 = time.perf_counter()
-        rp.call("fit", fit_body(train=train, **fields))
+        rp.call("fit", FitMessage(train=train, **fields).to_body())
         t_call = time.perf_counter() - t0
     t_plain = plain_bulk(nbytes)
     total = t_write + t_call

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
+# The root lives with the runner SDK, the bottom layer, which raises errors of its own.
+from omnirec_core.runner.errors import ConfigError, OmniRecError
 
-class OmniRecError(Exception):
-    """Base class for every error omnirec raises on purpose.
-
-    The message is complete on its own (the problem and the fix), so the CLI prints it
-    without a traceback and the coordinator turns it into ``SystemExit``.
-    """
+__all__ = ["ConfigError", "DataError", "DownloadError", "OmniRecError", "PluginError", "SplitError"]
 
 
 class DataError(OmniRecError, ValueError):

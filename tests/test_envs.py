@@ -242,9 +242,8 @@ def test_cli_remove_and_prune_half_built(tmp_path: Path, tiny_runner: RunnerSpec
 
 
 def _worker_modules() -> list[str]:
-    """The worker-side core modules that exist in this tree."""
-    names = ["runner_api", "fsutil", "wire", "worker"]
-    return [f"omnirec_core.{n}" for n in names if (ROOT / "omnirec_core" / f"{n}.py").exists()]
+    """The runner SDK's modules (everything a runner env imports of the core)."""
+    return sorted(f"omnirec_core.runner.{p.stem}" for p in (ROOT / "omnirec_core" / "runner").glob("[!_]*.py"))
 
 
 @pytest.mark.slow
@@ -280,6 +279,8 @@ def test_worker_side_imports_stay_light(runner_env) -> None:
         f"import sys; import {', '.join(mods)}\n"
         "heavy = sorted({'pandas', 'pluggy', 'click', 'rich', 'cryptography'} & set(sys.modules))\n"
         "assert not heavy, heavy\n"
+        "core = sorted(m for m in sys.modules if m.startswith('omnirec_core.') and not m.startswith('omnirec_core.runner'))\n"
+        "assert not core, core\n"
         "import omnirec_core; print(omnirec_core.__file__)\n"
     )
     out = subprocess.run([str(env.python), "-c", code], capture_output=True, text=True)

@@ -18,12 +18,13 @@ from omnirec_fake.testing import assert_cleaned_up, fake_runner, is_running, mak
 
 from omnirec_core.orchestration.runner_process import RunnerCrashed, RunnerHung
 from omnirec_core.orchestration.tls import RunCA
-from omnirec_core.runner.wire import ProtocolError, fit_body
+from omnirec_core.runner.messages import FitMessage
+from omnirec_core.runner.wire import ProtocolError
 
 
 def _fit(tmp_path: Path, train: dict[str, Any], **config: Any) -> dict[str, Any]:
-    return fit_body(algorithm="Pop", config=config, seed=1, job_dir=str(tmp_path / "job"), n_users=40,
-                    n_items=60, feedback="implicit", train=train)
+    return FitMessage(algorithm="Pop", config=config, seed=1, job_dir=str(tmp_path / "job"), n_users=40,
+                    n_items=60, feedback="implicit", train=train).to_body()
 
 
 def test_sigkill_mid_fit_is_reported_as_likely_oom_and_the_group_is_cleaned(tmp_path: Path) -> None:
@@ -145,15 +146,15 @@ COORDINATOR = textwrap.dedent(
     from pathlib import Path
     from omnirec_fake.testing import fake_runner, make_data
     from omnirec_core.orchestration.tls import RunCA
-    from omnirec_core.runner.wire import fit_body
+    from omnirec_core.runner.messages import FitMessage
     tmp = Path(sys.argv[1])
     train, _, _ = make_data(tmp / "train")
     rp = fake_runner(tmp, heartbeat_timeout=600, tls=RunCA(base_dir=tmp / "tls"))
     rp.start()
     print(rp.pid, flush=True)
     if sys.argv[2] == "busy":
-        rp.call("fit", fit_body(algorithm="Pop", config={"sleep": 3600}, seed=1, job_dir=str(tmp / "j"),
-                                n_users=40, n_items=60, feedback="implicit", train=train))
+        rp.call("fit", FitMessage(algorithm="Pop", config={"sleep": 3600}, seed=1, job_dir=str(tmp / "j"),
+                                  n_users=40, n_items=60, feedback="implicit", train=train).to_body())
     else:
         import time; time.sleep(3600)
     """

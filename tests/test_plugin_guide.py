@@ -31,7 +31,7 @@ SCRIPT = textwrap.dedent("""
     from omnirec_core.orchestration.envs.manager import EnvManager
     from omnirec_core.plugin.manager import get_plugin_manager
     from omnirec_core.orchestration.runner_process import RunnerProcess
-    from omnirec_core.runner.api import read_columns, write_columns
+    from omnirec_core.runner import read_columns, write_columns
 
     env_dir, work = sys.argv[1], Path(sys.argv[2])
     provided = get_plugin_manager().runners()["Minimal"]

@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from omnirec_core.errors import OmniRecError
+from omnirec_core.runner.messages import FitMessage, PredictMessage
 from omnirec_core.runner.wire import (
     MAX_FRAME,
     Connection,
@@ -22,20 +23,19 @@ from omnirec_core.runner.wire import (
     FrameDecoder,
     Message,
     ProtocolError,
+    check_body,
     check_reply,
     decode_payload,
     encode,
-    fit_body,
-    predict_body,
 )
 
 COLS = {"rows": 3, "columns": {c: {"path": f"/x/{c}.npy", "sha256": "0" * 64, "dtype": "int64"}
                                for c in ("user", "item")}}
-FIT = fit_body(algorithm="Pop", config={"a": [1, 2.5, None, {"b": "c"}]}, seed=3, job_dir="/j",
-               n_users=4, n_items=5, feedback="implicit", train=COLS)
-PREDICT = predict_body(k=10, out_dir="/o", users={"rows": 2, "columns": {"user": COLS["columns"]["user"]}},
+FIT = FitMessage(algorithm="Pop", config={"a": [1, 2.5, None, {"b": "c"}]}, seed=3, job_dir="/j",
+               n_users=4, n_items=5, feedback="implicit", train=COLS).to_body()
+PREDICT = PredictMessage(k=10, out_dir="/o", users={"rows": 2, "columns": {"user": COLS["columns"]["user"]}},
                        algorithm="Pop", config={}, seed=3, job_dir="/j", n_users=4, n_items=5,
-                       feedback="explicit", train=COLS)
+                       feedback="explicit", train=COLS).to_body()
 VALID = [
     Message("hello", 1, {"protocol": 1, "runner": "Fake", "framework_version": "1", "python": "3.11.7",
                          "pid": 42}),
@@ -160,11 +160,26 @@ def test_reply_schema() -> None:
         check_reply("fit", {"info": [1]})
 
 
-def test_builders_validate() -> None:
+def test_message_records_round_trip_and_bodies_are_checked_before_sending() -> None:
+    msg = PredictMessage(k=1, out_dir="/o", users=COLS | {"columns": {}}, algorithm="Pop", config={}, seed=1,
+                         job_dir="/j", n_users=1, n_items=1, feedback="implicit", train=COLS)
+    assert PredictMessage.from_body(msg.to_body()) == msg
+    assert msg.to_body()["data"] == {"train": COLS, "val": None}
     with pytest.raises(ProtocolError, match="user"):
-        predict_body(k=1, out_dir="/o", users=COLS | {"columns": {}}, algorithm="Pop", config={}, seed=1,
-                     job_dir="/j", n_users=1, n_items=1, feedback="implicit", train=COLS)
+        check_body("predict", msg.to_body())
+    with pytest.raises(ProtocolError, match="user"):
+        encode(Message("predict", 1, msg.to_body()))
     assert issubclass(ProtocolError, OmniRecError)
+
+
+def test_schema_is_derived_from_the_message_records() -> None:
+    from omnirec_core.runner.messages import BODY_SCHEMA
+
+    assert BODY_SCHEMA["predict"]["k"] == ((int,), True)
+    assert BODY_SCHEMA["predict"]["users"] == ((dict, type(None)), True)
+    assert BODY_SCHEMA["fit"]["data"] == ((dict,), True)
+    assert BODY_SCHEMA["hello"]["sdk"] == ((str,), False)
+    assert set(BODY_SCHEMA["predict"]) == set(BODY_SCHEMA["fit"]) | {"k", "out_dir", "users", "pairs", "exclude_train"}
 
 
 # ---- real sockets --------------------------------------------------------------------

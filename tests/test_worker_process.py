@@ -10,9 +10,10 @@ import pytest
 from omnirec_fake.testing import assert_cleaned_up, fake_runner, make_data
 
 from omnirec_core.orchestration.runner_process import RunnerError
-from omnirec_core.runner.api import Prediction, PredictRequest, read_columns, write_columns
+from omnirec_core.runner import Prediction, PredictRequest, read_columns, write_columns
+from omnirec_core.runner.messages import FitMessage, PredictMessage
 from omnirec_core.runner.serve import prediction_reply, ranks
-from omnirec_core.runner.wire import Message, encode, fit_body, predict_body
+from omnirec_core.runner.wire import Message, encode
 
 N_USERS, N_ITEMS, K = 40, 60, 7
 
@@ -38,13 +39,13 @@ def test_pop_fit_predict_round_trip(tmp_path: Path) -> None:
     events: list[Message] = []
     with fake_runner(tmp_path, heartbeat_timeout=5) as rp:
         assert rp.hello["runner"] == "Fake" and rp.hello["pid"] == rp.pid
-        fit = rp.call("fit", fit_body(**_fields(tmp_path, train, sleep=1.0)), on_event=events.append)
+        fit = rp.call("fit", FitMessage(**_fields(tmp_path, train, sleep=1.0)).to_body(), on_event=events.append)
         assert fit["info"]["rows"] == len(user)
         assert (tmp_path / "job-Pop" / "model.npy").exists()
         assert any(e.type == "heartbeat" for e in events)  # interval 0.5 s during a 1 s fit
         assert any(e.type == "log" and "fitting Pop" in e.body["message"] for e in events)
-        reply = rp.call("predict", predict_body(k=K, out_dir=str(tmp_path / "pred"), users=users,
-                                                pairs=pairs, **_fields(tmp_path, train)))
+        reply = rp.call("predict", PredictMessage(k=K, out_dir=str(tmp_path / "pred"), users=users,
+                                                pairs=pairs, **_fields(tmp_path, train)).to_body())
     assert rp.returncode == 0
     assert_cleaned_up(rp)
     top = read_columns(reply["topk"])  # verifies the hashes the runner reported
@@ -66,10 +67,10 @@ def test_predict_after_restart_uses_saved_model_and_can_include_train(tmp_path: 
     train, _, item = make_data(tmp_path / "train", N_USERS, N_ITEMS)
     users = write_columns(tmp_path / "users", {"user": np.arange(5)})
     with fake_runner(tmp_path) as rp:
-        rp.call("fit", fit_body(**_fields(tmp_path, train)))
+        rp.call("fit", FitMessage(**_fields(tmp_path, train)).to_body())
     with fake_runner(tmp_path) as rp2:  # a new process: no fit, the model comes from job_dir
-        reply = rp2.call("predict", predict_body(k=N_ITEMS, exclude_train=False, out_dir=str(tmp_path / "p"),
-                                                 users=users, **_fields(tmp_path, train)))
+        reply = rp2.call("predict", PredictMessage(k=N_ITEMS, exclude_train=False, out_dir=str(tmp_path / "p"),
+                                                 users=users, **_fields(tmp_path, train)).to_body())
     top = read_columns(reply["topk"])
     assert len(top["user"]) == 5 * N_ITEMS  # every item, training items included
     counts = np.bincount(item, minlength=N_ITEMS)
@@ -83,9 +84,9 @@ def test_random_is_seeded_and_itemcf_excludes_train(tmp_path: Path) -> None:
     with fake_runner(tmp_path) as rp:
         for algo, out in (("Random", "r1"), ("Random", "r2"), ("ItemCF", "cf")):
             f = _fields(tmp_path, train, algo)
-            rp.call("fit", fit_body(**f))
-            outs.append(read_columns(rp.call("predict", predict_body(
-                k=K, out_dir=str(tmp_path / out), users=users, **f))["topk"]))
+            rp.call("fit", FitMessage(**f).to_body())
+            outs.append(read_columns(rp.call("predict", PredictMessage(
+                k=K, out_dir=str(tmp_path / out), users=users, **f).to_body())["topk"]))
     assert np.array_equal(outs[0]["item"], outs[1]["item"])
     train_pairs = set(zip(user.tolist(), item.tolist()))
     for top in outs:
@@ -97,20 +98,20 @@ def test_handler_errors_come_back_and_the_runner_keeps_serving(tmp_path: Path) -
     train, _, _ = make_data(tmp_path / "train")
     with fake_runner(tmp_path) as rp:
         with pytest.raises(RunnerError) as err:
-            rp.call("fit", fit_body(**_fields(tmp_path, train, nope=1)))
+            rp.call("fit", FitMessage(**_fields(tmp_path, train, nope=1)).to_body())
         assert err.value.ename == "ConfigError"
         assert "valid keys: fault" in err.value.evalue
         with pytest.raises(RunnerError) as err:
-            rp.call("fit", fit_body(**_fields(tmp_path, train, fault="raise_fit")))
+            rp.call("fit", FitMessage(**_fields(tmp_path, train, fault="raise_fit")).to_body())
         assert err.value.ename == "RuntimeError"
         assert "injected failure in fit" in err.value.traceback
         # a column file altered after it was described: the hash check refuses it
         Path(train["columns"]["item"]["path"]).write_bytes(b"garbage")
         with pytest.raises(RunnerError) as err:
-            rp.call("fit", fit_body(**_fields(tmp_path, train)))
+            rp.call("fit", FitMessage(**_fields(tmp_path, train)).to_body())
         assert err.value.ename == "ColumnFileError"
         good, _, _ = make_data(tmp_path / "train2")
-        assert rp.call("fit", fit_body(**_fields(tmp_path, good)))["info"]["rows"] > 0
+        assert rp.call("fit", FitMessage(**_fields(tmp_path, good)).to_body())["info"]["rows"] > 0
         assert rp.alive
     assert rp.returncode == 0
 
@@ -119,7 +120,7 @@ def test_long_fit_is_not_capped_while_heartbeats_arrive(tmp_path: Path) -> None:
     train, _, _ = make_data(tmp_path / "train")
     with fake_runner(tmp_path, heartbeat_timeout=2.5) as rp:
         beats: list[Message] = []
-        info = rp.call("fit", fit_body(**_fields(tmp_path, train, sleep=6)), on_event=beats.append)
+        info = rp.call("fit", FitMessage(**_fields(tmp_path, train, sleep=6)).to_body(), on_event=beats.append)
     assert info["info"]["rows"] > 0
     assert sum(b.type == "heartbeat" for b in beats) >= 4
 
@@ -148,9 +149,9 @@ def test_fake_bad_predictions_contain_train_items_and_duplicates(tmp_path: Path)
     users = write_columns(tmp_path / "users", {"user": np.arange(N_USERS)})
     f = _fields(tmp_path, train, fault="bad_predictions")
     with fake_runner(tmp_path) as rp:
-        rp.call("fit", fit_body(**f))
-        top = read_columns(rp.call("predict", predict_body(k=K, out_dir=str(tmp_path / "p"), users=users,
-                                                           **f))["topk"])
+        rp.call("fit", FitMessage(**f).to_body())
+        top = read_columns(rp.call("predict", PredictMessage(k=K, out_dir=str(tmp_path / "p"), users=users,
+                                                           **f).to_body())["topk"])
     got = list(zip(top["user"].tolist(), top["item"].tolist()))
     assert len(set(got)) < len(got)
     assert set(got) & set(zip(user.tolist(), item.tolist()))

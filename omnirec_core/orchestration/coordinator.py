@@ -39,7 +39,8 @@ from omnirec_core.orchestration.progress import RunProgress
 from omnirec_core.orchestration.scoring import JobScorer
 from omnirec_core.plugin.specs import AlgorithmSpec, RunnerSpec
 from omnirec_core.random import get_random_state, label_seed
-from omnirec_core.runner.api import cpu_threads, read_columns, write_columns
+from omnirec_core.runner.api import cpu_threads
+from omnirec_core.runner.columns import read_columns, write_columns
 from omnirec_core.runner.fs import atomic_write_json
 
 #: Set to "none" to run every runner on the current interpreter (plugin development).

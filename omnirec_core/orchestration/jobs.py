@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from omnirec_core.runner.api import ColumnFileError, read_columns
+from omnirec_core.runner.columns import ColumnFileError, read_columns
 from omnirec_core.runner.fs import atomic_write_json, sha256_file
 
 JOB_FILE = "job.json"

@@ -28,7 +28,7 @@ from omnirec_core.orchestration.jobs import (
 )
 from omnirec_core.orchestration.journal import Journal
 from omnirec_core.orchestration.progress import RunProgress
-from omnirec_core.runner.api import read_columns
+from omnirec_core.runner.columns import read_columns
 from omnirec_core.runner.fs import atomic_write_json
 
 

@@ -32,6 +32,7 @@ from omnirec_core.orchestration.jobs import (
     write_predict_record,
 )
 from omnirec_core.runner.fs import atomic_write_json
+from omnirec_core.runner.messages import FitMessage, PredictMessage
 
 Event = dict[str, Any]
 EventSink = Callable[[Event], None]
@@ -70,7 +71,7 @@ def _proc_usage(pid: int) -> dict[str, float]:
     return out
 
 
-def _fit_body(job: Job, spec: dict[str, Any]) -> dict[str, Any]:
+def _request_fields(job: Job, spec: dict[str, Any]) -> dict[str, Any]:
     return {
         "algorithm": job.algo,
         "config": job.config,
@@ -81,19 +82,26 @@ def _fit_body(job: Job, spec: dict[str, Any]) -> dict[str, Any]:
         "feedback": job.feedback,
         "device": spec.get("device", "cpu"),
         "threads": int(spec.get("threads", 1)),
-        "data": job.data,
+        "train": job.data["train"],
+        "val": job.data.get("val"),
     }
 
 
-def _predict_body(job: Job, spec: dict[str, Any]) -> dict[str, Any]:
-    return {
-        **_fit_body(job, spec),
-        "k": job.k,
-        "exclude_train": job.exclude_train,
-        "users": job.users,
-        "pairs": job.pairs,
-        "out_dir": str(job.path / PRED_DIR),
-    }
+def fit_message(job: Job, spec: dict[str, Any]) -> FitMessage:
+    """The ``fit`` request for ``job`` (model state goes to its ``model/`` directory)."""
+    return FitMessage(**_request_fields(job, spec))
+
+
+def predict_message(job: Job, spec: dict[str, Any]) -> PredictMessage:
+    """The ``predict`` request for ``job`` (predictions go to its ``predictions/`` directory)."""
+    return PredictMessage(
+        **_request_fields(job, spec),
+        k=job.k,
+        exclude_train=job.exclude_train,
+        users=job.users,
+        pairs=job.pairs,
+        out_dir=str(job.path / PRED_DIR),
+    )
 
 
 class _Runner:
@@ -153,12 +161,12 @@ def _run_job(job: Job, spec: dict[str, Any], runner: _Runner, emit: EventSink) -
     if not fit_done(job.path):
         emit({"job": job.key, "phase": "fit", "event": "started"})
         write_job_record(job, status="fitting", **host)
-        reply, _ = _timed_call(runner, "fit", _fit_body(job, spec), timings)
+        reply, _ = _timed_call(runner, "fit", fit_message(job, spec).to_body(), timings)
         record_fit(job.path, {"info": reply.get("info", {}), "wall_s": timings["fit_wall_s"]})
         write_job_record(job, status="fitted", timings=timings, versions=runner.hello)
         emit({"job": job.key, "phase": "fit", "event": "done"})
     emit({"job": job.key, "phase": "predict", "event": "started"})
-    reply, usage = _timed_call(runner, "predict", _predict_body(job, spec), timings)
+    reply, usage = _timed_call(runner, "predict", predict_message(job, spec).to_body(), timings)
     write_predict_record(job.path, job.k, reply)
     write_job_record(
         job,

@@ -1,4 +1,4 @@
-"""What a runner plugin's worker implements, and the column files both sides exchange.
+"""What a runner plugin's worker implements: the handler, its requests and its answer.
 
 This module runs inside every runner env: it imports only the stdlib and numpy (no
 pandas, pluggy or click). A worker subclasses :class:`Handler`; the SDK in
@@ -15,20 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from omnirec_core.runner.fs import atomic_open, sha256_file
-
-COLUMN_DTYPES = {
-    "user": np.int64,
-    "item": np.int64,
-    "rating": np.float64,
-    "timestamp": np.int64,
-    "score": np.float64,
-    "rank": np.int64,
-}
-
-
-class ConfigError(ValueError):
-    """A config key or value the algorithm does not accept; the message lists the valid keys."""
+from omnirec_core.runner.columns import read_columns
+from omnirec_core.runner.errors import ConfigError
+from omnirec_core.runner.messages import ColumnsDesc, FitMessage, PredictMessage
 
 
 @dataclass
@@ -56,9 +45,16 @@ class Interactions:
         return cls(cols["user"], cols["item"], cols.get("rating"), cols.get("timestamp"))
 
 
-@dataclass
+def _interactions(desc: ColumnsDesc | None) -> Interactions | None:
+    return None if desc is None else Interactions.from_columns(read_columns(desc))
+
+
+@dataclass(kw_only=True)
 class FitRequest:
-    """Train ``algorithm`` with ``config`` on ``train``; save model state under ``job_dir``."""
+    """Train ``algorithm`` with ``config`` on ``train``; save model state under ``job_dir``.
+
+    ``val`` is the split's validation part when it has one (for early stopping).
+    """
 
     algorithm: str
     config: dict[str, Any]
@@ -72,29 +68,52 @@ class FitRequest:
     device: str = "cpu"
     threads: int = 1
 
+    @classmethod
+    def load(cls, msg: FitMessage) -> FitRequest:
+        """The request a ``fit`` message describes, with its column files read (hash-checked)."""
+        return cls(**_common(msg))
 
-@dataclass
-class PredictRequest:
+
+@dataclass(kw_only=True)
+class PredictRequest(FitRequest):
     """Rank top-``k`` items for ``users`` and/or score ``pairs``, from the model in ``job_dir``.
 
     With ``exclude_train`` a user's training items must not appear in their list.
     Candidates are all items 0..n_items-1.
     """
 
-    algorithm: str
-    config: dict[str, Any]
-    seed: int
-    job_dir: Path
-    train: Interactions
-    n_users: int
-    n_items: int
-    feedback: str
     k: int = 0
     users: np.ndarray | None = None
     exclude_train: bool = True
     pairs: Interactions | None = None
-    device: str = "cpu"
-    threads: int = 1
+
+    @classmethod
+    def load(cls, msg: FitMessage) -> PredictRequest:
+        """The request a ``predict`` message describes, with its column files read."""
+        assert isinstance(msg, PredictMessage)
+        users = None if msg.users is None else read_columns(msg.users)["user"]
+        return cls(
+            **_common(msg), k=msg.k, users=users, exclude_train=msg.exclude_train, pairs=_interactions(msg.pairs)
+        )
+
+
+def _common(msg: FitMessage) -> dict[str, Any]:
+    """The request fields of a fit or predict message, with the training columns loaded."""
+    train = _interactions(msg.train)
+    assert train is not None
+    return {
+        "algorithm": msg.algorithm,
+        "config": msg.config,
+        "seed": msg.seed,
+        "job_dir": Path(msg.job_dir),
+        "train": train,
+        "val": _interactions(msg.val),
+        "n_users": msg.n_users,
+        "n_items": msg.n_items,
+        "feedback": msg.feedback,
+        "device": msg.device,
+        "threads": msg.threads,
+    }
 
 
 @dataclass
@@ -113,6 +132,8 @@ class Handler:
 
     #: Runner name, as in the plugin's RunnerSpec.
     name: str = "runner"
+    #: The live connection while serving (``serve.Session``), set by the SDK.
+    session: Any = None
 
     def framework_version(self) -> str:
         """Version of the wrapped framework, reported in the hello message."""
@@ -128,122 +149,20 @@ class Handler:
         raise NotImplementedError
 
 
-# ---- top-K helpers shared by all runners --------------------------------------------
-
-
-class UserIndex:
-    """Interactions grouped by user (CSR-like), built once with numpy."""
-
-    def __init__(self, data: Interactions, n_users: int) -> None:
-        order = np.argsort(data.user, kind="stable")
-        self.items = np.asarray(data.item)[order]
-        counts = np.bincount(data.user, minlength=n_users)
-        self.indptr = np.zeros(n_users + 1, dtype=np.int64)
-        np.cumsum(counts, out=self.indptr[1:])
-
-    def rows_of(self, users: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(row position in ``users``, item) for every interaction of those users."""
-        starts = self.indptr[users]
-        lens = self.indptr[users + 1] - starts
-        rows = np.repeat(np.arange(len(users)), lens)
-        offsets = np.arange(lens.sum()) - np.repeat(np.cumsum(lens) - lens, lens)
-        return rows, self.items[np.repeat(starts, lens) + offsets]
-
-
-def topk_from_scores(
-    scores: np.ndarray, users: np.ndarray, k: int, exclude: UserIndex | None = None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Top-``k`` (user, item, score) rows of a dense ``len(users) x n_items`` score block.
-
-    Excluded (training) items and non-finite scores never appear. Ties are broken by
-    item id, so the result is deterministic. Rows come per user, best first.
-    """
-    scores = np.array(scores, dtype=np.float64, copy=True)
-    n, n_items = scores.shape
-    if exclude is not None:
-        rows, items = exclude.rows_of(np.asarray(users))
-        scores[rows, items] = -np.inf
-    scores[~np.isfinite(scores)] = -np.inf
-    k = min(k, n_items)
-    if k <= 0 or n == 0:
-        empty = np.empty(0, dtype=np.int64)
-        return empty, empty, np.empty(0, dtype=np.float64)
-    if k < n_items:
-        # Partition on (-score, item) order: take a candidate pool that includes all ties at the cut.
-        part = np.argpartition(-scores, k - 1, axis=1)[:, :k]
-        kth = np.take_along_axis(scores, part, axis=1).min(axis=1, keepdims=True)
-        pool_mask = scores >= kth
-        r, c = np.nonzero(pool_mask)
-    else:
-        r, c = np.nonzero(np.ones_like(scores, dtype=bool))
-    s = scores[r, c]
-    order = np.lexsort((c, -s, r))
-    r, c, s = r[order], c[order], s[order]
-    first = np.searchsorted(r, np.arange(n))
-    pos = np.arange(len(r)) - first[r]
-    keep = (pos < k) & np.isfinite(s)
-    return np.asarray(users)[r[keep]].astype(np.int64), c[keep].astype(np.int64), s[keep]
-
-
-def batches(n: int, size: int) -> list[slice]:
-    """Slices covering 0..n in steps of ``size``."""
-    return [slice(i, min(i + size, n)) for i in range(0, n, max(1, size))]
-
-
-# ---- column files -------------------------------------------------------------------
-
-
-def write_columns(directory: Path, columns: dict[str, np.ndarray]) -> dict[str, Any]:
-    """Write each column as ``<name>.npy`` atomically; return its description.
-
-    The description ``{"rows": n, "columns": {name: {"path", "sha256", "dtype"}}}`` is what
-    travels in protocol messages instead of the data.
-    """
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    rows = None
-    desc: dict[str, Any] = {}
-    for name, values in columns.items():
-        arr = np.ascontiguousarray(values, dtype=COLUMN_DTYPES.get(name))
-        if rows is None:
-            rows = len(arr)
-        elif len(arr) != rows:
-            raise ValueError(f"column {name!r} has {len(arr)} rows, expected {rows}")
-        path = directory / f"{name}.npy"
-        with atomic_open(path, "wb") as fh:
-            np.save(fh, arr, allow_pickle=False)
-        desc[name] = {"path": str(path), "sha256": sha256_file(path), "dtype": str(arr.dtype)}
-    return {"rows": int(rows or 0), "columns": desc}
-
-
-class ColumnFileError(ValueError):
-    """A column file is missing, altered, or not what its description says."""
-
-
-def read_columns(desc: dict[str, Any], *, verify: bool = True, mmap: bool = False) -> dict[str, np.ndarray]:
-    """Load columns described by :func:`write_columns`, checking hash, dtype and length."""
-    out: dict[str, np.ndarray] = {}
-    for name, col in desc["columns"].items():
-        path = Path(col["path"])
-        if not path.exists():
-            raise ColumnFileError(f"column file {path} is missing")
-        if verify and sha256_file(path) != col["sha256"]:
-            raise ColumnFileError(f"column file {path} does not match its recorded sha256")
-        try:
-            arr = np.load(path, allow_pickle=False, mmap_mode="r" if mmap else None)
-        except (ValueError, OSError, EOFError) as exc:
-            raise ColumnFileError(f"column file {path} is unreadable: {exc}") from None
-        if str(arr.dtype) != col.get("dtype", str(arr.dtype)) or arr.ndim != 1:
-            raise ColumnFileError(f"column file {path} has dtype {arr.dtype}/{arr.ndim}-d, expected {col.get('dtype')}")
-        if len(arr) != desc["rows"]:
-            raise ColumnFileError(f"column file {path} has {len(arr)} rows, expected {desc['rows']}")
-        out[name] = arr
-    return out
-
-
 def cpu_threads() -> int:
     """Cores this process may use (affinity aware)."""
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - non-Linux
         return os.cpu_count() or 1
+
+
+__all__ = [
+    "ConfigError",
+    "FitRequest",
+    "Handler",
+    "Interactions",
+    "PredictRequest",
+    "Prediction",
+    "cpu_threads",
+]

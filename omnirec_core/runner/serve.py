@@ -30,23 +30,11 @@ from typing import Any, NoReturn
 import numpy as np
 
 from omnirec_core import __version__
-from omnirec_core.runner.api import (
-    FitRequest,
-    Handler,
-    Interactions,
-    Prediction,
-    PredictRequest,
-    read_columns,
-    write_columns,
-)
-from omnirec_core.runner.wire import (
-    PROTOCOL_VERSION,
-    Connection,
-    ConnectionClosed,
-    Message,
-    ProtocolError,
-    fingerprint,
-)
+from omnirec_core.runner import FitRequest, Handler, Prediction, PredictRequest
+from omnirec_core.runner.columns import write_columns
+from omnirec_core.runner.errors import ConnectionClosed, ProtocolError
+from omnirec_core.runner.messages import PROTOCOL_VERSION, FitMessage, HelloMessage, PredictMessage
+from omnirec_core.runner.wire import Connection, Message, fingerprint
 
 # Environment variables the coordinator sets for the runner process.
 ENV_ADDRESS = "OMNIREC_ADDRESS"  # "127.0.0.1:port"
@@ -153,44 +141,7 @@ def connect(settings: Settings, timeout: float = 30.0) -> Connection:
     return Connection(sock)
 
 
-# ---- message bodies <-> requests ----------------------------------------------------
-
-
-def _interactions(desc: dict[str, Any] | None) -> Interactions | None:
-    return None if desc is None else Interactions.from_columns(read_columns(desc))
-
-
-def _common(body: dict[str, Any]) -> dict[str, Any]:
-    """The fields fit and predict bodies share, with the training columns loaded."""
-    return {
-        "algorithm": body["algorithm"],
-        "config": body["config"],
-        "seed": body["seed"],
-        "job_dir": Path(body["job_dir"]),
-        "train": _interactions(body["data"]["train"]),
-        "n_users": body["n_users"],
-        "n_items": body["n_items"],
-        "feedback": body["feedback"],
-        "device": body["device"],
-        "threads": body["threads"],
-    }
-
-
-def fit_request(body: dict[str, Any]) -> FitRequest:
-    """Build a FitRequest from a validated ``fit`` body (column hashes are verified)."""
-    return FitRequest(**_common(body), val=_interactions(body["data"].get("val")))
-
-
-def predict_request(body: dict[str, Any]) -> PredictRequest:
-    """Build a PredictRequest from a validated ``predict`` body."""
-    users = None if body["users"] is None else read_columns(body["users"])["user"]
-    return PredictRequest(
-        **_common(body),
-        k=body["k"],
-        users=users,
-        exclude_train=body["exclude_train"],
-        pairs=_interactions(body["pairs"]),
-    )
+# ---- writing predictions ----------------------------------------------------------
 
 
 def ranks(user: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -264,39 +215,48 @@ def error_body(exc: BaseException) -> dict[str, str]:
 
 # ---- serving ------------------------------------------------------------------------
 
-_active: Connection | None = None
-_busy = threading.Event()
-_heartbeats_on = threading.Event()
-_heartbeats_on.set()
 
+class Session:
+    """The live connection to the coordinator while :func:`serve` runs.
 
-def active_connection() -> Connection | None:
-    """The live connection to the coordinator (test hook for fault injection)."""
-    return _active
-
-
-def suspend_heartbeats() -> None:
-    """Stop sending heartbeats while the handler keeps running.
-
-    Test hook: simulates a runner that hangs with the GIL held, so the coordinator's
-    hang detection can be exercised. Real handlers never need it.
+    A handler reaches it as ``self.session``. :meth:`log` reports progress; the other
+    members exist for fault-injection tests (a runner that hangs with the GIL held, or
+    writes a broken frame): real handlers never need them.
     """
-    _heartbeats_on.clear()
+
+    def __init__(self, conn: Connection) -> None:
+        self.connection = conn
+        self.busy = threading.Event()
+        self.heartbeats_on = threading.Event()
+        self.heartbeats_on.set()
+
+    def log(self, message: str, level: str = "info") -> None:
+        """Send a progress line while a request runs (else print it to the runner log)."""
+        if self.busy.is_set():
+            try:
+                self.connection.send("log", {"level": str(level), "message": str(message)[:MAX_TEXT]})
+                return
+            except (OSError, ProtocolError):
+                pass
+        with contextlib.suppress(OSError, ValueError):
+            print(f"[{level}] {message}", file=sys.stderr, flush=True)
+
+    def suspend_heartbeats(self) -> None:
+        """Stop heartbeats while the handler keeps running (simulates a hang; tests only)."""
+        self.heartbeats_on.clear()
+
+    def resume_heartbeats(self) -> None:
+        self.heartbeats_on.set()
 
 
-def resume_heartbeats() -> None:
-    _heartbeats_on.set()
+_session: Session | None = None
 
 
 def log(message: str, level: str = "info") -> None:
     """Report progress to the coordinator while a request runs (else print to stderr)."""
-    conn = _active
-    if conn is not None and _busy.is_set():
-        try:
-            conn.send("log", {"level": str(level), "message": str(message)[:MAX_TEXT]})
-            return
-        except (OSError, ProtocolError):
-            pass
+    if _session is not None:
+        _session.log(message, level)
+        return
     with contextlib.suppress(OSError, ValueError):
         print(f"[{level}] {message}", file=sys.stderr, flush=True)
 
@@ -304,8 +264,8 @@ def log(message: str, level: str = "info") -> None:
 class _Heartbeat:
     """Sends ``heartbeat`` every ``interval`` seconds while a request is being handled."""
 
-    def __init__(self, conn: Connection, interval: float) -> None:
-        self.conn = conn
+    def __init__(self, session: Session, interval: float) -> None:
+        self.session = session
         self.interval = interval
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="omnirec-heartbeat", daemon=True)
@@ -320,10 +280,10 @@ class _Heartbeat:
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
-            if not _heartbeats_on.is_set():
+            if not self.session.heartbeats_on.is_set():
                 continue
             try:
-                self.conn.send("heartbeat", {})
+                self.session.connection.send("heartbeat", {})
             except (OSError, ProtocolError):
                 # The coordinator is gone; the handler cannot be interrupted, so leave now.
                 _say("coordinator connection lost while busy; exiting")
@@ -349,19 +309,19 @@ def _watch_parent(parent_pid: int) -> None:
 
 
 def hello_body(handler: Handler, settings: Settings) -> dict[str, Any]:
-    return {
-        "protocol": PROTOCOL_VERSION,
-        "runner": str(getattr(handler, "name", settings.runner)),
-        "framework_version": str(handler.framework_version()),
-        "python": platform.python_version(),
-        "pid": os.getpid(),
-        "sdk": __version__,
-    }
+    return HelloMessage(
+        protocol=PROTOCOL_VERSION,
+        runner=str(getattr(handler, "name", settings.runner)),
+        framework_version=str(handler.framework_version()),
+        python=platform.python_version(),
+        pid=os.getpid(),
+        sdk=__version__,
+    ).to_body()
 
 
 def _run_request(handler: Handler, msg: Message) -> dict[str, Any]:
     if msg.type == "fit":
-        req = fit_request(msg.body)
+        req = FitRequest.load(FitMessage.from_body(msg.body))
         handler.check_config(req.algorithm, req.config)
         req.job_dir.mkdir(parents=True, exist_ok=True)
         t0 = time.perf_counter()
@@ -369,28 +329,29 @@ def _run_request(handler: Handler, msg: Message) -> dict[str, Any]:
         # The framework's own time, so the coordinator's overhead can be told apart.
         info["handler_s"] = time.perf_counter() - t0
         return {"info": to_plain(info)}
-    preq = predict_request(msg.body)
+    message = PredictMessage.from_body(msg.body)
+    preq = PredictRequest.load(message)
     handler.check_config(preq.algorithm, preq.config)
     t0 = time.perf_counter()
     pred = handler.predict(preq)
     pred.info = {**pred.info, "handler_s": time.perf_counter() - t0}
-    return prediction_reply(pred, preq, msg.body["out_dir"])
+    return prediction_reply(pred, preq, message.out_dir)
 
 
-def _handle(conn: Connection, handler: Handler, msg: Message, interval: float) -> None:
-    _busy.set()
+def _handle(session: Session, handler: Handler, msg: Message, interval: float) -> None:
+    session.busy.set()
     try:
-        with _Heartbeat(conn, interval):
+        with _Heartbeat(session, interval):
             try:
                 kind, body = "ok", _run_request(handler, msg)
             except Exception as exc:  # handler failures go back to the coordinator
                 kind, body = "error", error_body(exc)
     finally:
-        _busy.clear()
+        session.busy.clear()
     try:
-        conn.send(kind, body, re=msg.id)
+        session.connection.send(kind, body, re=msg.id)
     except ProtocolError as exc:  # e.g. an info dict too large to frame
-        conn.send("error", error_body(exc), re=msg.id)
+        session.connection.send("error", error_body(exc), re=msg.id)
 
 
 def _refuse(conn: Connection, exc: Exception, re: int | None = None) -> int:
@@ -402,7 +363,7 @@ def _refuse(conn: Connection, exc: Exception, re: int | None = None) -> int:
 
 def serve(handler: Handler, settings: Settings | None = None) -> int:
     """Connect, say hello and serve requests until ``shutdown``; return the exit code."""
-    global _active
+    global _session
     settings = settings or Settings.from_env()
     for var in ENV_VARS:  # framework subprocesses need not see where our key lives
         os.environ.pop(var, None)
@@ -413,7 +374,8 @@ def serve(handler: Handler, settings: Settings | None = None) -> int:
     except (OSError, ProtocolError) as exc:
         _say(f"cannot connect to the coordinator: {exc}")
         return EXIT_CONNECT
-    _active = conn
+    session = _session = Session(conn)
+    handler.session = session
     try:
         try:
             hello_id = conn.send("hello", hello_body(handler, settings))
@@ -443,12 +405,12 @@ def serve(handler: Handler, settings: Settings | None = None) -> int:
                 return _refuse(conn, ProtocolError(f"unexpected {msg.type} message from the coordinator"),
                                msg.id)
             try:
-                _handle(conn, handler, msg, settings.heartbeat)
+                _handle(session, handler, msg, settings.heartbeat)
             except OSError:
                 _say("coordinator connection lost; exiting")
                 return EXIT_ORPHANED
     finally:
-        _active = None
+        _session = None
         conn.close()
 
 

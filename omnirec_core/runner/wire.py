@@ -4,8 +4,8 @@ Stdlib + msgpack only: this module runs inside every runner env. A frame is a 4-
 big-endian length followed by one msgpack map, the envelope
 ``{"v": 1, "id": n, "type": str, "body": {...}}`` (replies add ``"re": id``). Every
 problem with bytes from the peer raises :class:`ProtocolError`; nothing else escapes the
-decoder. The body schema of every message type is defined here and only here (see
-``docs/protocol.md``).
+decoder. The body schema of every message type is derived from the records in
+:mod:`omnirec_core.runner.messages` (see ``docs/protocol.md``).
 """
 
 from __future__ import annotations
@@ -22,27 +22,15 @@ from typing import Any
 
 import msgpack
 
-from omnirec_core.errors import OmniRecError
+from omnirec_core.runner.errors import ConnectionClosed, ProtocolError
+from omnirec_core.runner.messages import BODY_SCHEMA, FEEDBACK, PROTOCOL_VERSION, REQUESTS, TYPES
 
-PROTOCOL_VERSION = 1
 #: Largest frame payload accepted or sent; bulk data travels as column files instead.
 MAX_FRAME = 16 * 1024 * 1024
 HEADER = struct.Struct(">I")
 #: Deepest nesting accepted in a body (configs are small, flat-ish JSON-like values).
 MAX_DEPTH = 32
-
-TYPES = frozenset({"hello", "fit", "predict", "shutdown", "ok", "error", "heartbeat", "log"})
-REQUESTS = frozenset({"fit", "predict", "shutdown"})
-FEEDBACK = ("implicit", "explicit")
 ENVELOPE_KEYS = frozenset({"v", "id", "type", "body", "re"})
-
-
-class ProtocolError(OmniRecError):
-    """Bytes from the peer that are not a valid frame or message (or cannot be sent)."""
-
-
-class ConnectionClosed(ProtocolError):
-    """The peer closed the connection cleanly between frames."""
 
 
 @dataclass(frozen=True)
@@ -55,49 +43,10 @@ class Message:
     re: int | None = None
 
 
-# ---- body schema ----------------------------------------------------------------------
+# The body schema of every message type comes from the records in runner.messages:
 # field -> (accepted types, required). Extra fields are ignored so that a newer peer can
 # add optional fields without a version bump; a missing or mistyped field is an error.
-
 _INT = (int,)
-_STR = (str,)
-_DICT = (dict,)
-_OPT_DICT = (dict, type(None))
-
-BODY_SCHEMA: dict[str, dict[str, tuple[tuple[type, ...], bool]]] = {
-    "hello": {
-        "protocol": (_INT, True),
-        "runner": (_STR, True),
-        "framework_version": (_STR, True),
-        "python": (_STR, True),
-        "pid": (_INT, True),
-    },
-    "fit": {
-        "algorithm": (_STR, True),
-        "config": (_DICT, True),
-        "seed": (_INT, True),
-        "job_dir": (_STR, True),
-        "n_users": (_INT, True),
-        "n_items": (_INT, True),
-        "feedback": (_STR, True),
-        "device": (_STR, True),
-        "threads": (_INT, True),
-        "data": (_DICT, True),
-    },
-    "shutdown": {},
-    "ok": {},
-    "error": {"ename": (_STR, True), "evalue": (_STR, True), "traceback": (_STR, True)},
-    "heartbeat": {},
-    "log": {"level": (_STR, True), "message": (_STR, True)},
-}
-BODY_SCHEMA["predict"] = {
-    **BODY_SCHEMA["fit"],
-    "k": (_INT, True),
-    "exclude_train": ((bool,), True),
-    "users": (_OPT_DICT, True),
-    "pairs": (_OPT_DICT, True),
-    "out_dir": (_STR, True),
-}
 
 #: Columns each column-file description must have, by where it appears.
 REQUIRED_COLUMNS = {
@@ -384,49 +333,22 @@ class Connection:
             self.sock.close()
 
 
-# ---- body builders (coordinator side) ------------------------------------------------
-
-
-def fit_body(
-    *,
-    algorithm: str,
-    config: dict[str, Any],
-    seed: int,
-    job_dir: str,
-    n_users: int,
-    n_items: int,
-    feedback: str,
-    train: dict[str, Any],
-    val: dict[str, Any] | None = None,
-    device: str = "cpu",
-    threads: int = 1,
-) -> dict[str, Any]:
-    """A validated ``fit`` body; ``train``/``val`` are column-file descriptions."""
-    body = {
-        "algorithm": algorithm,
-        "config": dict(config),
-        "seed": int(seed),
-        "job_dir": str(job_dir),
-        "n_users": int(n_users),
-        "n_items": int(n_items),
-        "feedback": feedback,
-        "device": device,
-        "threads": int(threads),
-        "data": {"train": train, "val": val},
-    }
-    return check_body("fit", body)
-
-
-def predict_body(
-    *,
-    k: int,
-    out_dir: str,
-    users: dict[str, Any] | None = None,
-    pairs: dict[str, Any] | None = None,
-    exclude_train: bool = True,
-    **fit_fields: Any,
-) -> dict[str, Any]:
-    """A validated ``predict`` body: the fit fields plus what to predict and where."""
-    body = fit_body(**fit_fields)
-    body.update(k=int(k), exclude_train=bool(exclude_train), users=users, pairs=pairs, out_dir=str(out_dir))
-    return check_body("predict", body)
+__all__ = [
+    "BODY_SCHEMA",
+    "MAX_FRAME",
+    "PROTOCOL_VERSION",
+    "REQUESTS",
+    "TYPES",
+    "Connection",
+    "ConnectionClosed",
+    "FrameDecoder",
+    "Message",
+    "ProtocolError",
+    "check_body",
+    "check_columns",
+    "check_envelope",
+    "check_reply",
+    "decode_payload",
+    "encode",
+    "fingerprint",
+]

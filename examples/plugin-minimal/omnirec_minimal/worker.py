@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from omnirec_core.runner.api import (
+from omnirec_core.runner import (
     ConfigError,
     FitRequest,
     Handler,

@@ -3,7 +3,7 @@
 import numpy as np
 from omnirec_minimal.worker import MostPopular
 
-from omnirec_core.runner.api import FitRequest, Interactions, PredictRequest
+from omnirec_core.runner import FitRequest, Interactions, PredictRequest
 
 
 def test_most_popular_ranks_by_count_and_skips_seen_items(tmp_path):

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from omnirec_core.runner.api import (
+from omnirec_core.runner import (
     ConfigError,
     FitRequest,
     Handler,

@@ -22,7 +22,7 @@ import numpy as np
 from omnirec_lenskit.algorithms import ALGORITHMS
 from omnirec_lenskit.worker import LensKitHandler, accepted_keys, scorer_class
 
-from omnirec_core.runner.api import (
+from omnirec_core.runner import (
     ConfigError,
     FitRequest,
     Interactions,

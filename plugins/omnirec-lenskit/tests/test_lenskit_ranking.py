@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from omnirec_lenskit.ranking import TopK, merge, select_topk
 
-from omnirec_core.runner.api import topk_from_scores
+from omnirec_core.runner import topk_from_scores
 
 
 def rows(pairs: list[tuple[int, int, float]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

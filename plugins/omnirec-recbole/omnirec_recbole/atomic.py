@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from omnirec_core.runner.api import Interactions
+from omnirec_core.runner import Interactions
 
 DATASET = "omnirec"
 USER, ITEM, RATING, TIME = "user_id", "item_id", "rating", "timestamp"

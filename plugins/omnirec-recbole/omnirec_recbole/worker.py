@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from omnirec_core.runner.api import (
+from omnirec_core.runner import (
     ConfigError,
     FitRequest,
     Handler,

@@ -22,7 +22,7 @@ import numpy as np
 
 
 def _interactions(data: Path, part: str):
-    from omnirec_core.runner.api import Interactions
+    from omnirec_core.runner import Interactions
 
     cols = {}
     for name in ("user", "item", "rating", "timestamp"):
@@ -35,7 +35,7 @@ def _interactions(data: Path, part: str):
 def run_job(job: dict, data: Path, meta: dict) -> dict:
     from omnirec_recbole.worker import RecBoleHandler
 
-    from omnirec_core.runner.api import FitRequest, PredictRequest
+    from omnirec_core.runner import FitRequest, PredictRequest
 
     handler = RecBoleHandler()
     train = _interactions(data, "train")

@@ -21,8 +21,8 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from omnirec_core.runner import api as runner_api
-from omnirec_core.runner.api import (
+from omnirec_core import runner as runner_api
+from omnirec_core.runner import (
     ConfigError,
     FitRequest,
     Handler,

@@ -26,7 +26,7 @@ import scipy.sparse as sp
 from omnirec_recpack.algorithms import ALGORITHMS
 from omnirec_recpack.worker import RecPackHandler
 
-from omnirec_core.runner.api import ConfigError, FitRequest, Interactions, PredictRequest
+from omnirec_core.runner import ConfigError, FitRequest, Interactions, PredictRequest
 
 K = 10
 

@@ -12,7 +12,7 @@ import pytest
 from omnirec_recpack import algorithms, plugin
 
 from omnirec_core.plugin import hookspecs
-from omnirec_core.runner.api import ConfigError, FitRequest, Interactions, PredictRequest
+from omnirec_core.runner import ConfigError, FitRequest, Interactions, PredictRequest
 
 EXPECTED = [
     "Popularity", "Random", "ItemKNN", "ItemPNN", "EASE", "SLIM", "SVD", "NMF",

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from omnirec_core.orchestration.runner_process import RunnerProcess
-from omnirec_core.runner.api import write_columns
+from omnirec_core.runner import write_columns
 
 MODULE = "omnirec_fake.worker"
 

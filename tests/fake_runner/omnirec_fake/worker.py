@@ -31,8 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from omnirec_core.runner import serve as worker
-from omnirec_core.runner.api import (
+from omnirec_core.runner import (
     ConfigError,
     FitRequest,
     Handler,
@@ -43,6 +42,7 @@ from omnirec_core.runner.api import (
     batches,
     topk_from_scores,
 )
+from omnirec_core.runner import serve as worker
 from omnirec_core.runner.fs import atomic_open
 from omnirec_fake import ENV_FAULT, FAULTS, PARAMS
 
@@ -72,7 +72,7 @@ def _flood(megabytes: float) -> None:
     sys.stderr.flush()
 
 
-def _inject(config: dict[str, Any], phase: str) -> None:
+def _inject(session: Any, config: dict[str, Any], phase: str) -> None:
     fault = config.get("fault")
     if config.get("children"):
         _spawn_children(int(config["children"]))
@@ -90,15 +90,13 @@ def _inject(config: dict[str, Any], phase: str) -> None:
         raise RuntimeError("injected failure in fit")
     if fault == "hang_fit":
         print("fake: hanging", file=sys.stderr, flush=True)
-        worker.suspend_heartbeats()
+        session.suspend_heartbeats()
         time.sleep(float(config.get("hang_seconds", 3600)))
-        worker.resume_heartbeats()
+        session.resume_heartbeats()
     if fault == "flood":
         _flood(float(config.get("flood_mb", 10)))
     if fault == "bad_frame":
-        conn = worker.active_connection()
-        assert conn is not None
-        conn.send_raw(b"\x00\x00\x00\x03\x93\x01\x02")  # a frame holding a list, not a map
+        session.connection.send_raw(b"\x00\x00\x00\x03\x93\x01\x02")  # a frame holding a list, not a map
         time.sleep(3600)
 
 
@@ -120,8 +118,8 @@ class FakeHandler(Handler):
             raise ConfigError(f"unknown fault {config['fault']!r}; valid: {', '.join(FAULTS)}")
 
     def fit(self, req: FitRequest) -> dict[str, Any]:
-        _inject(req.config, "fit")
-        worker.log(f"fitting {req.algorithm} on {len(req.train)} interactions")
+        _inject(self.session, req.config, "fit")
+        self.session.log(f"fitting {req.algorithm} on {len(req.train)} interactions")
         if req.algorithm == "Pop":
             model = np.bincount(req.train.item, minlength=req.n_items).astype(np.float64)
         elif req.algorithm == "Random":
@@ -156,7 +154,7 @@ class FakeHandler(Handler):
         return hist @ model
 
     def predict(self, req: PredictRequest) -> Prediction:
-        _inject(req.config, "predict")
+        _inject(self.session, req.config, "predict")
         model = np.load(req.job_dir / "model.npy", allow_pickle=False)
         pred = Prediction(info={"algorithm": req.algorithm})
         if req.users is not None:
