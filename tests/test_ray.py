@@ -27,7 +27,7 @@ import pandas as pd
 import pytest
 
 from omnirec_core.orchestration.executors.ray import RayExecutor
-from omnirec_core.orchestration.units import runner_env
+from omnirec_core.orchestration.units import UnitSpec, runner_env
 from tests.test_slurm import fit_starts, run_plan, sorted_results, wait_for
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,7 +44,7 @@ def test_runner_env_strips_ray_variables_and_keeps_cuda(monkeypatch: pytest.Monk
     monkeypatch.setenv("RAY_ADDRESS", "127.0.0.1:6379")
     monkeypatch.setenv("RAY_AUTH_TOKEN", "secret")
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "1")
-    env = runner_env({"threads": 2, "env_vars": {"X": "y"}})
+    env = runner_env(UnitSpec(runner="Fake", worker_module="m", python="python", jobs=[], threads=2, env_vars={"X": "y"}))
     assert env["RAY_ADDRESS"] is None and env["RAY_AUTH_TOKEN"] is None  # removed for the runner
     assert "CUDA_VISIBLE_DEVICES" not in env  # inherited unchanged
     assert env["OMP_NUM_THREADS"] == "2" and env["X"] == "y"

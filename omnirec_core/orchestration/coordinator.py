@@ -26,7 +26,10 @@ import numpy as np
 from omnirec_core.data.dataset import FoldedData, RecSysDataSet, SplitData
 from omnirec_core.errors import OmniRecError
 from omnirec_core.experiment.plan import ExperimentPlan, config_key
-from omnirec_core.orchestration.executors.local import Executor, LocalExecutor
+from omnirec_core.orchestration.envs import EnvProvider
+from omnirec_core.orchestration.events import Event, UnitFailed
+from omnirec_core.orchestration.executors.base import Executor
+from omnirec_core.orchestration.executors.local import LocalExecutor
 from omnirec_core.orchestration.jobs import (
     FAILED_FILE,
     Job,
@@ -37,6 +40,7 @@ from omnirec_core.orchestration.jobs import (
 from omnirec_core.orchestration.journal import CheckpointLock, Journal
 from omnirec_core.orchestration.progress import RunProgress
 from omnirec_core.orchestration.scoring import JobScorer
+from omnirec_core.orchestration.units import UnitSpec
 from omnirec_core.plugin.specs import AlgorithmSpec, RunnerSpec
 from omnirec_core.random import get_random_state, label_seed
 from omnirec_core.runner.api import cpu_threads
@@ -69,7 +73,7 @@ class Coordinator:
         *,
         executor: Executor | None = None,
         max_workers: int = 1,
-        env_manager: Any = None,
+        env_manager: EnvProvider | None = None,
         device: str = "cpu",
         threads: int | None = None,
         quiet: bool = False,
@@ -199,7 +203,7 @@ class Coordinator:
         return resolved
 
     # ---- the run ----------------------------------------------------------------------
-    def env_manager(self) -> Any:
+    def env_manager(self) -> EnvProvider:
         if self._env_manager is None:
             if os.environ.get(ISOLATION_ENV, "").lower() == "none":
                 from omnirec_core.orchestration.envs.inplace import CurrentInterpreter
@@ -279,7 +283,7 @@ class Coordinator:
         Console(stderr=True).print(f"[dim]{text}")
 
     def _env_key(self, spec: RunnerSpec) -> str:
-        return str(self.env_manager().plan(spec).key[:16])
+        return self.env_manager().key(spec)[:16]
 
     def _execute(
         self,
@@ -304,23 +308,23 @@ class Coordinator:
                 for job in jobs:
                     scorer.fail(job, "env", str(exc))
                 continue
-            unit = {
-                "runner": spec.name,
-                "worker_module": spec.worker_module,
-                "python": str(env.python),
-                "env_key": getattr(env, "key", ""),
-                "env_vars": dict(spec.env_vars),
-                "threads": self.threads,
-                "device": self.device,
-                "jobs": [j.to_dict() for j in jobs],
-            }
+            unit = UnitSpec(
+                runner=spec.name,
+                worker_module=spec.worker_module,
+                python=str(env.python),
+                env_key=env.key,
+                env_vars=dict(spec.env_vars),
+                threads=self.threads,
+                device=self.device,
+                jobs=jobs,
+            )
             path = unit_dir / f"{_safe(name)}.json"
-            atomic_write_json(path, unit)
+            unit.save(path)
             units.append(path)
             by_key.update({j.key: j for j in jobs})
         if not units:
             return
-        events: queue.Queue[dict[str, Any]] = queue.Queue()
+        events: queue.Queue[Event | None] = queue.Queue()
         errors: list[BaseException] = []
 
         def drive() -> None:
@@ -329,15 +333,12 @@ class Coordinator:
             except BaseException as exc:  # surfaced in the main thread
                 errors.append(exc)
             finally:
-                events.put({"event": "_end"})
+                events.put(None)  # the end
 
         thread = threading.Thread(target=drive, name="omnirec-executor", daemon=True)
         thread.start()
         try:
-            while True:
-                ev = events.get()
-                if ev.get("event") == "_end":
-                    break
+            while (ev := events.get()) is not None:
                 self._on_event(ev, by_key, scorer, need_pairs)
         except BaseException:
             self.executor.cancel()
@@ -357,25 +358,22 @@ class Coordinator:
                         rec.get("error", "the runner did not produce predictions"),
                     )
 
-    def _on_event(
-        self, ev: dict[str, Any], by_key: dict[str, Job], scorer: JobScorer, need_pairs: bool
-    ) -> None:
-        if ev.get("event") == "unit_failed":
-            scorer.progress.log(f"[red]unit failed: {ev.get('error')}")
+    def _on_event(self, ev: Event, by_key: dict[str, Job], scorer: JobScorer, need_pairs: bool) -> None:
+        if isinstance(ev, UnitFailed):
+            scorer.progress.log(f"[red]unit failed: {ev.error}")
             return
-        job = by_key.get(ev.get("job", ""))
+        job = by_key.get(ev.job)
         if job is None:
             return
-        phase, event = ev.get("phase", ""), ev.get("event", "")
-        if event in ("started", "done", "failed"):
-            self.journal.append(job.key, phase, event, **({"error": ev["error"]} if "error" in ev else {}))
-        if event == "started":
+        if ev.event in ("started", "done", "failed"):
+            self.journal.append(job.key, ev.phase, ev.event, **({"error": ev.error} if ev.error else {}))
+        if ev.event == "started":
             scorer.progress.phase(
-                f"{job.algorithm} {phase} ({job.dataset}{'' if job.fold is None else f', fold {job.fold}'})"
+                f"{job.algorithm} {ev.phase} ({job.dataset}{'' if job.fold is None else f', fold {job.fold}'})"
             )
-        elif event == "failed":
-            scorer.fail(job, phase, ev.get("error", ""), journal=False)
-        elif phase == "predict" and event in ("done", "skipped"):
+        elif ev.event == "failed":
+            scorer.fail(job, ev.phase, ev.error, journal=False)
+        elif ev.phase == "predict" and ev.event in ("done", "skipped"):
             scorer.try_finish(job, need_pairs)
 
     # ---- split files --------------------------------------------------------------------

@@ -15,10 +15,11 @@ import resource
 import socket
 import time
 import traceback
-from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from omnirec_core.orchestration.events import EventSink, JobEvent
 from omnirec_core.orchestration.jobs import (
     FAILED_FILE,
     MODEL_DIR,
@@ -31,15 +32,49 @@ from omnirec_core.orchestration.jobs import (
     write_job_record,
     write_predict_record,
 )
+from omnirec_core.orchestration.runner_process import RunnerCrashed, RunnerHung, RunnerProcess
+from omnirec_core.orchestration.tls import RunCA
 from omnirec_core.runner.fs import atomic_write_json
 from omnirec_core.runner.messages import FitMessage, PredictMessage
-
-Event = dict[str, Any]
-EventSink = Callable[[Event], None]
 
 # Variables of a cluster engine that must not leak into a framework (Ray would try to
 # join the engine's cluster); CUDA_VISIBLE_DEVICES is deliberately kept.
 STRIP_PREFIXES = ("RAY_",)
+
+
+@dataclass
+class UnitSpec:
+    """One runner process's work: which env and worker to start, and the jobs to serve.
+
+    Written as a JSON file by the coordinator (``units/<run>/<algorithm>.json``); cluster
+    executors split it into parts of a few jobs each (``parent`` names the unit).
+    """
+
+    runner: str
+    worker_module: str
+    python: str
+    jobs: list[Job]
+    env_key: str = ""
+    env_vars: dict[str, str] = field(default_factory=dict)
+    threads: int = 1
+    device: str = "cpu"
+    parent: str = ""
+
+    def save(self, path: Path) -> None:
+        atomic_write_json(path, asdict(self))
+
+    @classmethod
+    def load(cls, path: Path) -> UnitSpec:
+        """The spec at ``path``; ``FileNotFoundError`` when missing or unreadable."""
+        data = read_json(path)
+        if data is None:
+            raise FileNotFoundError(f"unit spec {path} is missing or unreadable")
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        return cls(**{**known, "jobs": [Job.from_dict(j) for j in data.get("jobs", [])]})
+
+    def part(self, jobs: list[Job], parent: str, threads: int) -> UnitSpec:
+        """A spec for some of this unit's jobs (a cluster task's share)."""
+        return replace(self, jobs=jobs, parent=parent, threads=threads)
 
 
 def unit_paths(spec_path: Path) -> tuple[Path, Path]:
@@ -47,14 +82,14 @@ def unit_paths(spec_path: Path) -> tuple[Path, Path]:
     return spec_path.with_suffix(".done.json"), spec_path.with_suffix(".error.json")
 
 
-def runner_env(spec: dict[str, Any]) -> dict[str, str | None]:
+def runner_env(spec: UnitSpec) -> dict[str, str | None]:
     """Changes to the inherited environment for the runner (``None`` removes a variable)."""
     env: dict[str, str | None] = {k: None for k in os.environ if k.startswith(STRIP_PREFIXES)}
     env["PYTHONPATH"] = None  # the runner env's own packages only
-    threads = str(spec.get("threads", 1))
+    threads = str(spec.threads)
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         env[var] = os.environ.get(var, threads)
-    env.update(spec.get("env_vars") or {})
+    env.update(spec.env_vars)
     return env
 
 
@@ -71,7 +106,7 @@ def _proc_usage(pid: int) -> dict[str, float]:
     return out
 
 
-def _request_fields(job: Job, spec: dict[str, Any]) -> dict[str, Any]:
+def _request_fields(job: Job, spec: UnitSpec) -> dict[str, Any]:
     return {
         "algorithm": job.algo,
         "config": job.config,
@@ -80,19 +115,19 @@ def _request_fields(job: Job, spec: dict[str, Any]) -> dict[str, Any]:
         "n_users": job.n_users,
         "n_items": job.n_items,
         "feedback": job.feedback,
-        "device": spec.get("device", "cpu"),
-        "threads": int(spec.get("threads", 1)),
+        "device": spec.device,
+        "threads": spec.threads,
         "train": job.data["train"],
         "val": job.data.get("val"),
     }
 
 
-def fit_message(job: Job, spec: dict[str, Any]) -> FitMessage:
+def fit_message(job: Job, spec: UnitSpec) -> FitMessage:
     """The ``fit`` request for ``job`` (model state goes to its ``model/`` directory)."""
     return FitMessage(**_request_fields(job, spec))
 
 
-def predict_message(job: Job, spec: dict[str, Any]) -> PredictMessage:
+def predict_message(job: Job, spec: UnitSpec) -> PredictMessage:
     """The ``predict`` request for ``job`` (predictions go to its ``predictions/`` directory)."""
     return PredictMessage(
         **_request_fields(job, spec),
@@ -107,19 +142,17 @@ def predict_message(job: Job, spec: dict[str, Any]) -> PredictMessage:
 class _Runner:
     """Starts the runner lazily and restarts it after a crash."""
 
-    def __init__(self, spec: dict[str, Any], ca: Any, log_dir: Path) -> None:
+    def __init__(self, spec: UnitSpec, ca: RunCA, log_dir: Path) -> None:
         self.spec, self.ca, self.log_dir = spec, ca, log_dir
-        self.proc: Any = None
+        self.proc: RunnerProcess | None = None
         self.hello: dict[str, Any] = {}
 
-    def get(self) -> Any:
-        from omnirec_core.orchestration.runner_process import RunnerProcess
-
+    def get(self) -> RunnerProcess:
         if self.proc is None:
             self.proc = RunnerProcess(
-                self.spec["runner"],
-                Path(self.spec["python"]),
-                self.spec["worker_module"],
+                self.spec.runner,
+                Path(self.spec.python),
+                self.spec.worker_module,
                 log_dir=self.log_dir,
                 env=runner_env(self.spec),
                 cwd=self.log_dir,
@@ -150,22 +183,22 @@ def _timed_call(
     return reply, after
 
 
-def _run_job(job: Job, spec: dict[str, Any], runner: _Runner, emit: EventSink) -> None:
+def _run_job(job: Job, spec: UnitSpec, runner: _Runner, emit: EventSink) -> None:
     need_pairs = job.pairs is not None
     if predict_record(job.path, job.k, need_pairs) is not None:
-        emit({"job": job.key, "phase": "predict", "event": "skipped"})
+        emit(JobEvent(job.key, "predict", "skipped"))
         return
     (job.path / FAILED_FILE).unlink(missing_ok=True)
     timings: dict[str, Any] = (read_json(job.path / "job.json") or {}).get("timings", {})
     host = {"host": socket.gethostname(), "python": platform.python_version()}
     if not fit_done(job.path):
-        emit({"job": job.key, "phase": "fit", "event": "started"})
+        emit(JobEvent(job.key, "fit", "started"))
         write_job_record(job, status="fitting", **host)
         reply, _ = _timed_call(runner, "fit", fit_message(job, spec).to_body(), timings)
         record_fit(job.path, {"info": reply.get("info", {}), "wall_s": timings["fit_wall_s"]})
         write_job_record(job, status="fitted", timings=timings, versions=runner.hello)
-        emit({"job": job.key, "phase": "fit", "event": "done"})
-    emit({"job": job.key, "phase": "predict", "event": "started"})
+        emit(JobEvent(job.key, "fit", "done"))
+    emit(JobEvent(job.key, "predict", "started"))
     reply, usage = _timed_call(runner, "predict", predict_message(job, spec).to_body(), timings)
     write_predict_record(job.path, job.k, reply)
     write_job_record(
@@ -175,22 +208,17 @@ def _run_job(job: Job, spec: dict[str, Any], runner: _Runner, emit: EventSink) -
         peak_rss_mib=usage.get("peak_rss_mib"),
         versions=runner.hello,
     )
-    emit({"job": job.key, "phase": "predict", "event": "done"})
+    emit(JobEvent(job.key, "predict", "done"))
 
 
 def execute_unit(spec_path: Path, emit: EventSink | None = None, engine_job_id: str = "") -> dict[str, Any]:
     """Run every job of a unit spec; return (and write) its ``done`` record."""
-    from omnirec_core.orchestration.runner_process import RunnerCrashed, RunnerHung
-    from omnirec_core.orchestration.tls import RunCA
-
     spec_path = Path(spec_path)
     done_path, error_path = unit_paths(spec_path)
     done = read_json(done_path)
     if done is not None:
         return done
-    spec = read_json(spec_path)
-    if spec is None:
-        raise FileNotFoundError(f"unit spec {spec_path} is missing or unreadable")
+    spec = UnitSpec.load(spec_path)
     sink: EventSink = emit or (lambda e: None)
     log_dir = spec_path.parent / spec_path.stem
     log_dir.mkdir(parents=True, exist_ok=True)
@@ -199,8 +227,7 @@ def execute_unit(spec_path: Path, emit: EventSink | None = None, engine_job_id: 
     with RunCA() as ca:
         runner = _Runner(spec, ca, log_dir)
         try:
-            for raw in spec["jobs"]:
-                job = Job.from_dict(raw)
+            for job in spec.jobs:
                 job.path.mkdir(parents=True, exist_ok=True)
                 try:
                     _run_job(job, spec, runner, sink)
@@ -216,7 +243,7 @@ def execute_unit(spec_path: Path, emit: EventSink | None = None, engine_job_id: 
                     atomic_write_json(job.path / FAILED_FILE, record)
                     write_job_record(job, status="failed", error=record["error"])
                     failed.append(job.key)
-                    sink({"job": job.key, "phase": phase, "event": "failed", "error": record["error"]})
+                    sink(JobEvent(job.key, phase, "failed", record["error"]))
                     if crashed:
                         runner.drop()
         finally:

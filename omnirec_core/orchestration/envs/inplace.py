@@ -12,25 +12,25 @@ import platform
 import sys
 import time
 from pathlib import Path
-from types import SimpleNamespace
 
 from omnirec_core.orchestration.envs.manager import RunnerEnv
 from omnirec_core.plugin.specs import RunnerSpec
 
 
 class CurrentInterpreter:
-    """An env manager whose every env is this interpreter."""
+    """An env provider whose every env is this interpreter, with its environment as it is."""
 
-    key = "current-" + platform.python_version()
+    isolated = False
+    KEY = "current-" + platform.python_version()
 
-    def plan(self, spec: RunnerSpec) -> SimpleNamespace:
-        return SimpleNamespace(key=self.key)
+    def key(self, spec: RunnerSpec) -> str:
+        return self.KEY
 
     def ensure(self, spec: RunnerSpec, *, rebuild: bool = False) -> RunnerEnv:
         return RunnerEnv(
             path=Path(sys.prefix),
             python=Path(sys.executable),
-            key=self.key,
+            key=self.KEY,
             spec_name=spec.name,
             freeze="",
             created=time.time(),

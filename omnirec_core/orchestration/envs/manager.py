@@ -214,10 +214,14 @@ def _from_direct_url(dist: str, version: str, data: dict[str, Any]) -> SelfInsta
 class EnvManager:
     """Creates, finds, lists and removes runner envs under one cache directory.
 
+    An :class:`~omnirec_core.orchestration.envs.EnvProvider` of isolated envs.
+
     ``python_overrides`` maps a Python version ("3.11") to an interpreter path;
     ``sources`` maps a distribution name to a source tree to install it from (editable)
     instead of looking it up in this Python; ``progress`` receives one-line messages.
     """
+
+    isolated = True
 
     def __init__(
         self,
@@ -274,6 +278,10 @@ class EnvManager:
         key = hashlib.sha256(blob).hexdigest()
         dirname = f"{_slug(spec.name)}-py{spec.python}-{key[:16]}"
         return EnvPlan(spec, inputs, key, dirname, override)
+
+    def key(self, spec: RunnerSpec) -> str:
+        """The env's content key (see :meth:`plan`)."""
+        return self.plan(spec).key
 
     def path_for(self, spec: RunnerSpec) -> Path:
         return self.cache_dir / self.plan(spec).dirname

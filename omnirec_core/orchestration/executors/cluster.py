@@ -27,14 +27,13 @@ from pathlib import Path
 from typing import Any
 
 from omnirec_core.errors import OmniRecError
+from omnirec_core.orchestration.events import EventSink, JobEvent, UnitFailed, event_from_dict
 from omnirec_core.orchestration.jobs import FAILED_FILE, PREDICT_FILE, predict_record, read_json
-from omnirec_core.orchestration.units import EventSink, unit_paths
+from omnirec_core.orchestration.units import UnitSpec, unit_paths
+from omnirec_core.plugin.manager import get_runner
 from omnirec_core.runner.fs import atomic_write_json
 
 log = logging.getLogger("omnirec.cluster")
-
-#: Keys of a worker event that are forwarded to the coordinator.
-EVENT_KEYS = ("job", "phase", "event", "error")
 
 
 class ClusterError(OmniRecError):
@@ -78,19 +77,16 @@ class SubUnit:
         return {"spec": self.key, "jobs": self.jobs, "gpus": self.gpus, "attempts": self.attempts}
 
 
-def needs_gpu(spec: dict[str, Any]) -> bool:
+def needs_gpu(spec: UnitSpec) -> bool:
     """Whether a unit's algorithm wants a GPU: device ``cuda`` or a GPU runner/algorithm spec."""
-    if str(spec.get("device", "cpu")).startswith("cuda"):
+    if spec.device.startswith("cuda"):
         return True
-    jobs = spec.get("jobs") or []
     try:
-        from omnirec_core.plugin.manager import get_runner
-
-        runner = get_runner(spec["runner"])
-        algo = runner.algorithm(jobs[0]["algorithm"].split(".", 1)[1]) if jobs else None
-        return bool(runner.gpu or (algo is not None and algo.gpu))
-    except Exception:  # the plugin is not importable here: trust the device alone
+        runner = get_runner(spec.runner)
+    except OmniRecError:  # the plugin is not installed here: trust the device alone
         return False
+    algo = runner.algorithm(spec.jobs[0].algo) if spec.jobs else None
+    return bool(runner.gpu or (algo is not None and algo.gpu))
 
 
 class ClusterExecutor:
@@ -209,16 +205,17 @@ class ClusterExecutor:
 
     # ---- sub-units -------------------------------------------------------------------
     def _split(self, unit: Path, claimed: set[str]) -> list[SubUnit]:
-        spec = read_json(unit)
-        if spec is None:
-            raise ClusterError(f"unit spec {unit} is missing or unreadable")
+        try:
+            spec = UnitSpec.load(unit)
+        except FileNotFoundError as exc:
+            raise ClusterError(str(exc)) from None
         jobs = []
-        for j in spec["jobs"]:
-            if j["key"] in claimed:
+        for j in spec.jobs:
+            if j.key in claimed:
                 continue
-            if predict_record(Path(j["job_dir"]), j["k"], j.get("pairs") is not None) is not None:
+            if predict_record(j.path, j.k, j.pairs is not None) is not None:
                 # Published since the coordinator looked (by a task of an earlier run).
-                self._forward({"job": j["key"], "phase": "predict", "event": "skipped"})
+                self._forward(JobEvent(j.key, "predict", "skipped"))
                 continue
             jobs.append(j)
         gpus = max(self.gpus, 1) if needs_gpu(spec) else self.gpus
@@ -227,12 +224,12 @@ class ClusterExecutor:
         for n, start in enumerate(range(0, len(jobs), self.bundle)):
             chunk = jobs[start : start + self.bundle]
             path = parts / f"part-{n:04d}.json"
-            atomic_write_json(path, {**spec, "threads": self.cpus, "jobs": chunk, "parent": unit.name})
+            spec.part(chunk, parent=unit.name, threads=self.cpus).save(path)
             out.append(
                 SubUnit(
                     key=str(path.relative_to(self._root)),
                     spec=path,
-                    jobs={j["key"]: j["job_dir"] for j in chunk},
+                    jobs={j.key: j.job_dir for j in chunk},
                     gpus=gpus,
                 )
             )
@@ -276,7 +273,7 @@ class ClusterExecutor:
             # Jobs it published while no coordinator was listening are evaluated now.
             for key, job_dir in s.jobs.items():
                 if (Path(job_dir) / PREDICT_FILE).exists():
-                    self._forward({"job": key, "phase": "predict", "event": "skipped"})
+                    self._forward(JobEvent(key, "predict", "skipped"))
             attached.append(s)
         return attached
 
@@ -376,19 +373,18 @@ class ClusterExecutor:
         s.offset += end + 1
         for line in data[: end + 1].splitlines():
             try:
-                ev = json.loads(line)
-            except ValueError:
+                ev = event_from_dict(json.loads(line))
+            except (ValueError, AttributeError):
                 continue
-            if isinstance(ev, dict) and ev.get("job") in s.jobs:
-                self._forward({k: ev[k] for k in EVENT_KEYS if k in ev})
+            if isinstance(ev, JobEvent) and ev.job in s.jobs:
+                self._forward(ev)
 
-    def _forward(self, ev: dict[str, Any]) -> None:
+    def _forward(self, ev: JobEvent) -> None:
         """Emit an event; at most one final event (predicted or failed) per job."""
-        key = ev["job"]
-        if key in self._terminal:
+        if ev.job in self._terminal:
             return
-        if ev.get("event") == "failed" or (ev.get("phase") == "predict" and ev.get("event") in ("done", "skipped")):
-            self._terminal.add(key)
+        if ev.event == "failed" or (ev.phase == "predict" and ev.event in ("done", "skipped")):
+            self._terminal.add(ev.job)
         self._emit(ev)
 
     def _finish(self, s: SubUnit, done: dict[str, Any]) -> None:
@@ -398,12 +394,10 @@ class ClusterExecutor:
             if key in self._terminal:
                 continue
             if (Path(job_dir) / PREDICT_FILE).exists():
-                self._forward({"job": key, "phase": "predict", "event": "skipped"})
+                self._forward(JobEvent(key, "predict", "skipped"))
             elif key in failed:
                 rec = read_json(Path(job_dir) / FAILED_FILE) or {}
-                self._forward(
-                    {"job": key, "phase": rec.get("phase", "run"), "event": "failed", "error": rec.get("error", "")}
-                )
+                self._forward(JobEvent(key, rec.get("phase", "run"), "failed", rec.get("error", "")))
         s.finished = True
 
     def _lost(self, s: SubUnit, state: str) -> None:
@@ -411,23 +405,22 @@ class ClusterExecutor:
         n = len(s.attempts)
         if n <= self.max_retries:
             self._emit(
-                {
-                    "unit": str(s.spec),
-                    "event": "unit_failed",
-                    "error": f"{self.engine} task {s.engine_id} ended without finishing ({state}); "
+                UnitFailed(
+                    str(s.spec),
+                    f"{self.engine} task {s.engine_id} ended without finishing ({state}); "
                     f"resubmitting (attempt {n + 1} of {self.max_retries + 1})",
-                }
+                )
             )
             s.waiting = True
             return
         error = f"{self.engine} task {s.engine_id} ended without finishing its jobs, {n} time(s): {why}"
         s.attempts[-1]["gave_up"] = error
-        self._emit({"unit": str(s.spec), "event": "unit_failed", "error": error})
+        self._emit(UnitFailed(str(s.spec), error))
         for key, job_dir in s.jobs.items():
             if (Path(job_dir) / PREDICT_FILE).exists():
-                self._forward({"job": key, "phase": "predict", "event": "skipped"})
+                self._forward(JobEvent(key, "predict", "skipped"))
             else:
-                self._forward({"job": key, "phase": "run", "event": "failed", "error": error})
+                self._forward(JobEvent(key, "run", "failed", error))
         s.finished = True
 
 

@@ -1,27 +1,15 @@
-"""Executors place units of work; everything else is files.
-
-An executor gets unit spec files and runs each with :func:`omnirec_core.orchestration.units.execute_unit`
-somewhere, reporting job events through a callback. It only submits, waits and cancels:
-the checkpoint tree stays the source of truth, and the coordinator evaluates.
-"""
+"""The local executor: runner processes on this machine, in coordinator threads."""
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
-from omnirec_core.orchestration.units import EventSink, execute_unit
-
-
-class Executor(Protocol):
-    """Runs unit spec files until each has a ``done`` record (or failed for good)."""
-
-    def run(self, units: Sequence[Path], emit: EventSink) -> None: ...
-
-    def cancel(self) -> None: ...
+from omnirec_core.orchestration.events import EventSink, UnitFailed
+from omnirec_core.orchestration.units import execute_unit
 
 
 class LocalExecutor:
@@ -40,7 +28,7 @@ class LocalExecutor:
             try:
                 return execute_unit(path, emit)
             except Exception as exc:  # a broken unit must not stop the others
-                emit({"unit": str(path), "event": "unit_failed", "error": f"{type(exc).__name__}: {exc}"})
+                emit(UnitFailed(str(path), f"{type(exc).__name__}: {exc}"))
                 return None
 
         with ThreadPoolExecutor(max_workers=self.max_workers, thread_name_prefix="omnirec-unit") as pool:
@@ -49,5 +37,3 @@ class LocalExecutor:
     def cancel(self) -> None:
         self._cancel.set()
 
-
-ExecutorFactory = Callable[[], Executor]

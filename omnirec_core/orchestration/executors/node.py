@@ -20,8 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from omnirec_core.errors import OmniRecError
+from omnirec_core.orchestration.events import Event
 from omnirec_core.orchestration.jobs import read_json
-from omnirec_core.orchestration.units import Event, execute_unit, unit_paths
+from omnirec_core.orchestration.units import execute_unit, unit_paths
 from omnirec_core.runner.fs import atomic_write_json
 
 #: Set by the Ray executor (and usable by any engine) to name the task in the records.
@@ -74,7 +75,7 @@ class _EventFile:
         self._engine_id = engine_id
 
     def __call__(self, event: Event) -> None:
-        line = json.dumps({**event, "t": round(time.time(), 3), "engine_job_id": self._engine_id})
+        line = json.dumps({**event.to_dict(), "t": round(time.time(), 3), "engine_job_id": self._engine_id})
         self._fh.write(line + "\n")
         self._fh.flush()
         os.fsync(self._fh.fileno())
