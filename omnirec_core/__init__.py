@@ -71,7 +71,8 @@ _EXPORTS: dict[str, str] = {
     "MetricResult": "omnirec_core.evaluation.metrics",
     "PredictionError": "omnirec_core.evaluation.metrics",
     "JobResult": "omnirec_core.evaluation.result",
-    "load_checkpoint_results": "omnirec_core.evaluation.result",
+    "load_checkpoint_results": "omnirec_core.orchestration.tree",
+    "ResultSet": "omnirec_core.evaluation.resultset",
     "EnvManager": "omnirec_core.orchestration.envs.manager",
 }
 

@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from omnirec_core.builtin.metrics import BUILTIN_METRICS
-from omnirec_core.evaluation.evaluator import Evaluator, evaluator_from_names
+from omnirec_core.evaluation.evaluator import Evaluator
 from omnirec_core.evaluation.metrics import (
     HR,
     MAE,
@@ -29,6 +29,7 @@ from omnirec_core.evaluation.metrics import (
 )
 from omnirec_core.evaluation.metrics.significance import holm
 from omnirec_core.evaluation.result import JobResult, ResultsError
+from omnirec_core.experiment.runfile import build_evaluator
 from omnirec_core.plugin.hookspecs import hookimpl
 from omnirec_core.plugin.manager import PluginManager
 from omnirec_core.plugin.specs import MetricSpec
@@ -267,8 +268,8 @@ def test_builtin_metrics_are_registered_as_plugins():
     assert all(p.distribution == "omnirec-core" for n, p in specs.items() if n in names)
 
 
-def test_evaluator_from_names():
-    ev = evaluator_from_names([("ndcg", [5, 10]), ("RMSE", None)])
+def test_evaluator_from_metric_names():
+    ev = build_evaluator(["ndcg@5", "ndcg@10", "RMSE"])
     assert [type(m).__name__ for m in ev.metrics] == ["NDCG", "RMSE"]
     assert ev.max_k() == 10
 
@@ -437,7 +438,7 @@ def test_json_round_trip(filled, tmp_path):
 
 
 def test_markdown_and_latex(filled, tmp_path):
-    md = filled.to_markdown(baseline="Base.Pop")
+    md = filled.render("markdown", baseline="Base.Pop")
     assert "### ds-a" in md and "| Algorithm | Config | Folds | NDCG@5 |" in md
     assert "\\*†" in md  # escaped marker
     tex = filled.export(tmp_path / "r.tex", baseline="Base.Pop").read_text()

@@ -18,8 +18,8 @@ from omnirec_core.evaluation.result import (
     PER_USER_FILE,
     JobResult,
     ResultsError,
-    load_checkpoint_results,
 )
+from omnirec_core.orchestration.tree import load_checkpoint_results
 
 N_USERS, N_ITEMS = 50, 30
 

@@ -51,10 +51,11 @@ def results_cmd(
 
     Every job directory with a metrics.json counts; jobs not yet evaluated are skipped.
     """
-    from omnirec_core.evaluation.result import ResultsError, load_checkpoint_results
+    from omnirec_core.evaluation.result import ResultsError
+    from omnirec_core.orchestration.tree import load_checkpoint_results
 
-    evaluator = load_checkpoint_results(checkpoint_dir, per_user=baseline is not None)
-    if not evaluator.jobs():
+    results = load_checkpoint_results(checkpoint_dir, per_user=baseline is not None)
+    if not results.jobs():
         raise ResultsError(
             f"no evaluated jobs under {checkpoint_dir} (no metrics.json found); run the experiment "
             "first, or point to the checkpoint directory it used."
@@ -66,13 +67,13 @@ def results_cmd(
     if fmt in ("table", "markdown", "latex"):
         options["per_fold"] = per_fold
     if output is not None:
-        evaluator.export(output, fmt, **options)  # type: ignore[arg-type]
+        results.export(output, fmt, **options)  # type: ignore[arg-type]
         click.echo(f"wrote {output}", err=True)
     elif fmt == "table":
         from omnirec_core.cli.run import wide_console
 
         console = wide_console()
-        for table in evaluator.get_tables(**options):
+        for table in results.get_tables(**options):
             console.print(table)
     else:
-        click.echo(evaluator.render(fmt, **options), nl=False)  # type: ignore[arg-type]
+        click.echo(results.render(fmt, **options), nl=False)  # type: ignore[arg-type]

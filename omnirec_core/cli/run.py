@@ -10,7 +10,8 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from omnirec_core.orchestration.jobs import FAILED_FILE, JOB_FILE, read_json
+from omnirec_core.orchestration.jobs import FAILED_FILE, read_json
+from omnirec_core.orchestration.tree import job_records
 
 
 def wide_console() -> Console:
@@ -138,16 +139,6 @@ def plugins_cmd() -> None:
         console.print(t)
     for problem in pm.problems:
         console.print(f"[yellow]skipped plugin {problem.plugin} ({problem.distribution}): {problem.error}")
-
-
-def job_records(checkpoint_dir: Path) -> list[tuple[Path, dict]]:
-    """Every job directory's ``job.json`` under a checkpoint tree."""
-    out = []
-    for path in sorted(checkpoint_dir.rglob(JOB_FILE)):
-        rec = read_json(path)
-        if rec is not None:
-            out.append((path.parent, rec))
-    return out
 
 
 @click.command("status")

@@ -1,8 +1,7 @@
 """Per-job evaluation results and the files they are stored in.
 
 A job directory ``checkpoint_dir/<dataset>-<hash>/<runner>.<algorithm>-<hash>/[fold_N/]``
-holds ``job.json`` (written by the coordinator: ``dataset``, ``dataset_key``, ``algorithm``,
-``config``, ``fold``, ``status``...) and the evaluation output written here:
+holds, besides the coordinator's records, the evaluation output written here:
 
 - ``per_user.npz``: ``users`` (sorted user ids), ``labels`` (one string per metric value) and
   one float64 array ``v<j>`` per label, aligned with ``users`` (NaN: user not evaluated);
@@ -16,9 +15,10 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -27,14 +27,10 @@ from omnirec_core.errors import OmniRecError
 from omnirec_core.evaluation.metrics.base import MetricResult, split_label
 from omnirec_core.runner.fs import atomic_open, atomic_write_json, sha256_file
 
-if TYPE_CHECKING:
-    from omnirec_core.evaluation.evaluator import Evaluator
-
 log = logging.getLogger(__name__)
 
 METRICS_FILE = "metrics.json"
 PER_USER_FILE = "per_user.npz"
-JOB_FILE = "job.json"
 FORMAT = "omnirec-metrics"
 VERSION = 1
 
@@ -112,9 +108,9 @@ class JobResult:
         job_dir.mkdir(parents=True, exist_ok=True)
         npz = job_dir / PER_USER_FILE
         labels = list(self.per_user)
-        arrays = {f"v{j}": self.per_user[lab] for j, lab in enumerate(labels)}
+        arrays = {"users": self.users, **per_user_arrays(self)}
         with atomic_open(npz, "wb") as fh:
-            np.savez(fh, users=self.users, labels=np.array(labels, dtype=str), **arrays)
+            np.savez(fh, labels=np.array(labels, dtype=str), **arrays)
         doc = {
             "format": FORMAT,
             "version": VERSION,
@@ -159,71 +155,25 @@ class JobResult:
                     f"{npz} is missing or does not match its sha256 in {path}; re-run the evaluation of this job."
                 )
             with np.load(npz, allow_pickle=False) as data:
-                result.users = data["users"]
-                stored = [str(s) for s in data["labels"]]
-                result.per_user = {lab: data[f"v{j}"] for j, lab in enumerate(stored)}
+                result.users, result.per_user = read_per_user(data, "", [str(s) for s in data["labels"]])
         return result
 
 
-# -- a checkpoint tree -----------------------------------------------------------------------
+def per_user_arrays(result: JobResult, prefix: str = "") -> dict[str, np.ndarray]:
+    """A result's per-user values as named arrays, the one layout every results file uses.
 
-
-def _strip_hash(name: str) -> str:
-    head, sep, _ = name.rpartition("-")
-    return head if sep else name
-
-
-def _job_info(job_dir: Path, root: Path) -> dict[str, Any]:
-    """job.json, or what the directory names tell when it is missing."""
-    path = job_dir / JOB_FILE
-    if path.exists():
-        try:
-            info = json.loads(path.read_text())
-        except (OSError, ValueError) as exc:
-            raise ResultsError(f"{path} is unreadable ({exc}); restore it or re-run this job.") from None
-        if not isinstance(info, dict):
-            raise ResultsError(f"{path} does not hold a JSON object; restore it or re-run this job.")
-        return info
-    parts = job_dir.relative_to(root).parts
-    fold = None
-    if parts and parts[-1].startswith("fold_") and parts[-1][5:].isdigit():
-        fold, parts = int(parts[-1][5:]), parts[:-1]
-    return {
-        "dataset": _strip_hash(parts[0]) if parts else root.name,
-        "dataset_key": parts[0] if parts else "",
-        "algorithm": _strip_hash(parts[-1]) if len(parts) > 1 else "?",
-        "config": {},
-        "fold": fold,
-    }
-
-
-def iter_job_results(checkpoint_dir: str | Path, *, per_user: bool = True):
-    """Yield ``(job_info, JobResult)`` for every job under ``checkpoint_dir`` with a metrics.json."""
-    root = Path(checkpoint_dir)
-    if not root.is_dir():
-        raise ResultsError(f"{root} is not a directory; give the checkpoint directory of a run.")
-    for path in sorted(root.rglob(METRICS_FILE)):
-        job_dir = path.parent
-        yield _job_info(job_dir, root), JobResult.load(job_dir, per_user=per_user)
-
-
-def load_checkpoint_results(checkpoint_dir: str | Path, *, per_user: bool = True) -> Evaluator:
-    """An :class:`~omnirec_core.evaluation.evaluator.Evaluator` holding every evaluated job under the tree.
-
-    Jobs without ``metrics.json`` are skipped. When one dataset name appears with several
-    dataset keys (different preprocessing), the key's first 8 characters tell them apart.
+    ``{prefix}users`` and ``{prefix}v<i>`` for the i-th label of ``result.per_user`` (the
+    labels themselves are stored beside the arrays); empty when there are no per-user values.
     """
-    from omnirec_core.evaluation.evaluator import Evaluator
+    labels = list(result.per_user)
+    if not labels:
+        return {}
+    return {f"{prefix}users": result.users, **{f"{prefix}v{i}": result.per_user[lab] for i, lab in enumerate(labels)}}
 
-    jobs = list(iter_job_results(checkpoint_dir, per_user=per_user))
-    keys_by_name: dict[str, set[str]] = {}
-    for info, _ in jobs:
-        keys_by_name.setdefault(str(info.get("dataset")), set()).add(str(info.get("dataset_key", "")))
-    evaluator = Evaluator()
-    for info, result in jobs:
-        name = str(info.get("dataset"))
-        if len(keys_by_name[name]) > 1:
-            name = f"{name} ({str(info.get('dataset_key', ''))[:8]})"
-        fold = info.get("fold")
-        evaluator.add(name, str(info.get("algorithm")), info.get("config") or {}, fold, result)
-    return evaluator
+
+def read_per_user(
+    arrays: Mapping[str, np.ndarray], prefix: str, labels: list[str]
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """``(users, per_user)`` from arrays written by :func:`per_user_arrays`."""
+    users = arrays[f"{prefix}users"] if f"{prefix}users" in arrays else np.empty(0, dtype=np.int64)
+    return users, {lab: arrays[f"{prefix}v{i}"] for i, lab in enumerate(labels)}

@@ -34,8 +34,11 @@ from os import PathLike
 from pathlib import Path
 from typing import Any
 
+from omnirec_core import preprocess
 from omnirec_core.data.dataset import RecSysDataSet
+from omnirec_core.evaluation.evaluator import Evaluator
 from omnirec_core.experiment.plan import ExperimentPlan, PlanError, read_toml
+from omnirec_core.plugin.manager import get_metric, get_splitter
 from omnirec_core.random import set_random_state
 
 _METRIC = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:@\s*(\d+))?\s*$")
@@ -77,7 +80,7 @@ class RunFile:
             ds = step.process(ds)
         return ds
 
-    def build_evaluator(self) -> Any:
+    def build_evaluator(self) -> Evaluator:
         return build_evaluator(self.metrics)
 
 
@@ -129,8 +132,6 @@ def _load_dataset(cfg: dict[str, Any], base: Path) -> RecSysDataSet[Any]:
 
 
 def _make_step(cfg: dict[str, Any]) -> Any:
-    from omnirec_core import preprocess
-
     cfg = dict(cfg)
     name = cfg.pop("step", None)
     # Splitters are exported from preprocess too; a [[preprocess]] entry must be a plain step.
@@ -143,8 +144,6 @@ def _make_step(cfg: dict[str, Any]) -> Any:
 
 
 def _make_splitter(cfg: dict[str, Any]) -> Any:
-    from omnirec_core.plugin.manager import get_splitter
-
     cfg = dict(cfg)
     name = cfg.pop("name", None)
     if name is None:
@@ -173,11 +172,8 @@ def parse_metrics(specs: list[str]) -> dict[str, list[int]]:
     return dict(grouped)
 
 
-def build_evaluator(specs: list[str]) -> Any:
-    """An Evaluator from metric strings, each looked up in the metric plugins."""
-    from omnirec_core.evaluation.evaluator import Evaluator
-    from omnirec_core.plugin.manager import get_metric
-
+def build_evaluator(specs: list[str]) -> Evaluator:
+    """An Evaluator from metric strings (``NDCG@10``), each looked up in the metric plugins."""
     metrics = []
     for name, ks in parse_metrics(specs).items():
         spec = get_metric(name)

@@ -7,7 +7,6 @@ the phase in flight and a re-run skips whatever is already done.
 
 from __future__ import annotations
 
-import difflib
 import os
 import queue
 import re
@@ -21,10 +20,9 @@ from os import PathLike
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from omnirec_core.data.dataset import FoldedData, RecSysDataSet, SplitData
 from omnirec_core.errors import OmniRecError
+from omnirec_core.evaluation.evaluator import Evaluator
 from omnirec_core.experiment.plan import ExperimentPlan, config_key
 from omnirec_core.orchestration.envs import EnvProvider
 from omnirec_core.orchestration.events import Event, UnitFailed
@@ -34,25 +32,20 @@ from omnirec_core.orchestration.jobs import (
     FAILED_FILE,
     Job,
     read_json,
-    rebase,
     short_hash,
 )
 from omnirec_core.orchestration.journal import CheckpointLock, Journal
 from omnirec_core.orchestration.progress import RunProgress
 from omnirec_core.orchestration.scoring import JobScorer
+from omnirec_core.orchestration.splitfiles import write_split
 from omnirec_core.orchestration.units import UnitSpec
+from omnirec_core.orchestration.validation import validate_run
 from omnirec_core.plugin.specs import AlgorithmSpec, RunnerSpec
 from omnirec_core.random import get_random_state, label_seed
 from omnirec_core.runner.api import cpu_threads
-from omnirec_core.runner.columns import read_columns, write_columns
-from omnirec_core.runner.fs import atomic_write_json
 
 #: Set to "none" to run every runner on the current interpreter (plugin development).
 ISOLATION_ENV = "OMNIREC_RUNNER_ISOLATION"
-
-
-class ValidationError(OmniRecError):
-    """The run request cannot work; nothing was started."""
 
 
 def _safe(name: str) -> str:
@@ -95,15 +88,15 @@ class Coordinator:
         self,
         datasets: RecSysDataSet[Any] | Iterable[RecSysDataSet[Any]],
         config: ExperimentPlan,
-        evaluator: Any,
-    ) -> Any:
+        evaluator: Evaluator,
+    ) -> Evaluator:
         """Run every dataset x algorithm x config x fold; return ``evaluator`` filled with results.
 
         Raises ``SystemExit`` with one clear message when the request cannot work.
         """
         ds_list = [datasets] if isinstance(datasets, RecSysDataSet) else list(datasets)
         try:
-            runners = self._validate(ds_list, config, evaluator)
+            runners = validate_run(ds_list, config, evaluator)
         except OmniRecError as exc:
             raise SystemExit(f"omnirec: {exc}") from None
         lock = CheckpointLock(self.checkpoint_dir)
@@ -123,85 +116,6 @@ class Coordinator:
                 shutil.rmtree(tmp, ignore_errors=True)
         return evaluator
 
-    # ---- validation -----------------------------------------------------------------
-    def _validate(
-        self, datasets: list[RecSysDataSet[Any]], plan: ExperimentPlan, evaluator: Any
-    ) -> dict[str, tuple[RunnerSpec, AlgorithmSpec]]:
-        from omnirec_core.plugin.manager import get_runner
-
-        if not isinstance(plan, ExperimentPlan):
-            raise ValidationError(f"config must be an ExperimentPlan, got {type(plan).__name__}")
-        if plan.is_empty():
-            raise ValidationError(
-                "the experiment plan is empty: add algorithms with plan.add_algorithm('Runner.Algorithm')"
-            )
-        if not datasets:
-            raise ValidationError("no dataset given: pass a split RecSysDataSet (or a list of them)")
-        if not getattr(evaluator, "metrics", None):
-            raise ValidationError("the evaluator has no metrics: e.g. Evaluator(NDCG([10]), Recall([10]))")
-        for ds in datasets:
-            if not isinstance(ds, RecSysDataSet):
-                raise ValidationError(f"expected RecSysDataSet objects, got {type(ds).__name__}")
-            if not isinstance(ds.data, (SplitData, FoldedData)):
-                raise ValidationError(
-                    f"dataset {ds.name!r} is not split: finish its preprocessing with a splitter, "
-                    "e.g. Pipe(MakeImplicit(3), UserHoldout(0.2)).process(dataset)"
-                )
-            if isinstance(ds.data, FoldedData) and not ds.data.folds:
-                raise ValidationError(f"dataset {ds.name!r} has no folds")
-        needs_ratings = bool(evaluator.needs_ratings())
-        needs_topk = bool(evaluator.needs_topk())
-        resolved: dict[str, tuple[RunnerSpec, AlgorithmSpec]] = {}
-        for name in plan.algorithms:
-            runner_name, algo_name = name.split(".", 1)
-            runner = get_runner(runner_name)
-            algo = runner.algorithm(algo_name)
-            if algo is None:
-                names = [a.name for a in runner.algorithms]
-                close = difflib.get_close_matches(algo_name, names, n=3)
-                hint = f" Did you mean {', '.join(f'{runner.name}.{c}' for c in close)}?" if close else ""
-                raise ValidationError(
-                    f"runner {runner.name} has no algorithm {algo_name!r}.{hint} "
-                    f"Available: {', '.join(names)}."
-                )
-            full = f"{runner.name}.{algo.name}"
-            if algo.unavailable:
-                raise ValidationError(f"{full} cannot run here: {algo.unavailable}")
-            for ds in datasets:
-                if ds.feedback not in algo.feedback:
-                    fix = (
-                        " Add MakeImplicit(threshold) to the preprocessing."
-                        if ds.feedback == "explicit"
-                        else ""
-                    )
-                    raise ValidationError(
-                        f"{full} supports {'/'.join(algo.feedback)} feedback, but dataset {ds.name!r} "
-                        f"is {ds.feedback}.{fix}"
-                    )
-                if needs_ratings and ds.feedback != "explicit":
-                    raise ValidationError(
-                        f"rating metrics (RMSE/MAE) need explicit ratings, but dataset {ds.name!r} is implicit; "
-                        "drop those metrics or the MakeImplicit step"
-                    )
-            if needs_ratings and "rating" not in algo.predictions:
-                raise ValidationError(
-                    f"{full} cannot predict ratings, so RMSE/MAE cannot score it; remove those metrics or the algorithm"
-                )
-            if needs_topk and "topk" not in algo.predictions:
-                raise ValidationError(f"{full} produces no ranked lists, so ranking metrics cannot score it")
-            if algo.param_names is not None:
-                for cfg in plan.expand(name):
-                    unknown = sorted(set(cfg) - set(algo.param_names))
-                    if unknown:
-                        close = difflib.get_close_matches(unknown[0], list(algo.param_names), n=1)
-                        hint = f" Did you mean {close[0]!r}?" if close else ""
-                        raise ValidationError(
-                            f"{full} does not accept config key(s) {', '.join(map(repr, unknown))}.{hint} "
-                            f"Valid keys: {', '.join(algo.param_names) or 'none'}."
-                        )
-            resolved[name] = (runner, algo)
-        return resolved
-
     # ---- the run ----------------------------------------------------------------------
     def env_manager(self) -> EnvProvider:
         if self._env_manager is None:
@@ -219,7 +133,7 @@ class Coordinator:
         self,
         datasets: list[RecSysDataSet[Any]],
         plan: ExperimentPlan,
-        evaluator: Any,
+        evaluator: Evaluator,
         runners: dict[str, tuple[RunnerSpec, AlgorithmSpec]],
         tmp: Path,
     ) -> None:
@@ -234,7 +148,7 @@ class Coordinator:
             splits = [ds.data] if isinstance(ds.data, SplitData) else list(ds.data.folds)
             folded = isinstance(ds.data, FoldedData)
             split_descs = [
-                self._write_split(ds_dir / "splits" / f"fold_{i}", s) for i, s in enumerate(splits)
+                write_split(ds_dir / "splits" / f"fold_{i}", s) for i, s in enumerate(splits)
             ]
             labels[ds_key] = f"{ds.name}-{ds_key}"
             for name in plan.algorithms:
@@ -375,33 +289,3 @@ class Coordinator:
             scorer.fail(job, ev.phase, ev.error, journal=False)
         elif ev.phase == "predict" and ev.event in ("done", "skipped"):
             scorer.try_finish(job, need_pairs)
-
-    # ---- split files --------------------------------------------------------------------
-    def _write_split(self, directory: Path, split: SplitData) -> dict[str, Any]:
-        """Write a split's columns once (reused by every job); return absolute descriptions."""
-        parts = ("train", "val", "test", "users", "pairs")
-        rec = read_json(directory / "split.json")
-        if rec is not None:
-            try:
-                absolute = {p: rebase(rec.get(p), directory, relative=False) for p in parts}
-                for desc in absolute.values():
-                    if desc:
-                        read_columns(desc, verify=False, mmap=True)
-                return {"dir": str(directory), **absolute}
-            except (ValueError, KeyError, OSError):
-                pass  # rewritten below
-        if len(split.train) == 0 or len(split.test) == 0:
-            empty = "train" if len(split.train) == 0 else "test"
-            raise SystemExit(f"omnirec: a split has an empty {empty} part; check the splitter parameters")
-        desc: dict[str, Any] = {p: None for p in parts}
-        for part, df in split.parts().items():
-            desc[part] = write_columns(directory / part, {c: df[c].to_numpy() for c in df.columns})
-        test = split.test
-        desc["users"] = write_columns(directory / "users", {"user": np.unique(test["user"].to_numpy())})
-        desc["pairs"] = write_columns(
-            directory / "pairs", {"user": test["user"].to_numpy(), "item": test["item"].to_numpy()}
-        )
-        atomic_write_json(
-            directory / "split.json", {p: rebase(d, directory, relative=True) for p, d in desc.items()}
-        )
-        return {"dir": str(directory), **desc}

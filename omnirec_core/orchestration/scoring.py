@@ -15,6 +15,8 @@ from typing import Any
 import pandas as pd
 
 from omnirec_core.errors import OmniRecError
+from omnirec_core.evaluation.evaluator import Evaluator
+from omnirec_core.evaluation.result import JobResult
 from omnirec_core.orchestration.jobs import (
     FAILED_FILE,
     JOB_FILE,
@@ -36,7 +38,7 @@ class JobScorer:
     """Scores finished jobs with the caller's evaluator and keeps the per-job records."""
 
     def __init__(
-        self, evaluator: Any, labels: dict[str, str], journal: Journal, progress: RunProgress
+        self, evaluator: Evaluator, labels: dict[str, str], journal: Journal, progress: RunProgress
     ) -> None:
         self.evaluator = evaluator
         self.labels = labels
@@ -60,8 +62,6 @@ class JobScorer:
 
     def try_finish(self, job: Job, need_pairs: bool) -> str:
         """Evaluate the job if its predictions are there; returns done/failed/pending."""
-        from omnirec_core.evaluation.result import JobResult
-
         rec = predict_record(job.path, job.k, need_pairs)
         if rec is None:
             return "pending"
@@ -98,7 +98,7 @@ class JobScorer:
         self._add(job, result)
         return "done"
 
-    def _add(self, job: Job, result: Any) -> None:
+    def _add(self, job: Job, result: JobResult) -> None:
         self.evaluator.add(self.labels[job.dataset_key], job.algorithm, job.config, job.fold, result)
         self._settled.add(job.key)
         self.progress.advance(ok=True)
@@ -118,7 +118,7 @@ class JobScorer:
         )
 
 
-def _covers(evaluator: Any, result: Any) -> bool:
+def _covers(evaluator: Evaluator, result: JobResult) -> bool:
     """Whether a stored result has every value the evaluator asks for."""
     return all(label in result.values for m in evaluator.metrics for label in m.labels())
 

@@ -1,0 +1,27 @@
+"""How results are keyed and labelled: canonical config JSON and row labels."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+
+def config_json(config: Mapping[str, Any] | str | None) -> str:
+    """Canonical JSON of a config (sorted keys), the form results are keyed by."""
+    if isinstance(config, str):
+        try:
+            config = json.loads(config)
+        except ValueError:
+            return json.dumps({"config": config})
+    return json.dumps(dict(config or {}), sort_keys=True, default=str)
+
+
+def config_text(cfg: str) -> str:
+    """``k=50, lr=0.01`` for display."""
+    return ", ".join(f"{k}={v}" for k, v in json.loads(cfg).items())
+
+
+def row_label(algorithm: str, cfg: str) -> str:
+    text = config_text(cfg)
+    return f"{algorithm} [{text}]" if text else algorithm
