@@ -26,4 +26,5 @@ fi
 
 export OMNIREC_TEST_ENV_DIR=${OMNIREC_TEST_ENV_DIR:-$HOME/.cache/omnirec/test-envs}
 .venv/bin/ruff check .
+.venv/bin/lint-imports --no-cache >/dev/null || .venv/bin/lint-imports --no-cache
 .venv/bin/python -m pytest -p no:cacheprovider "$@"

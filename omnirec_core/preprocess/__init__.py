@@ -1,15 +1,12 @@
 """Preprocessing: steps that turn one unsplit dataset into another, and ``Pipe``.
 
 The splitters live in :mod:`omnirec_core.splitting`; they are also importable from here
-(lazily, to avoid an import cycle) so a whole pipeline needs one import line::
+so a whole pipeline needs one import line::
 
     from omnirec_core.preprocess import CorePruning, MakeImplicit, Pipe, UserHoldout
 """
 
 from __future__ import annotations
-
-import importlib
-from typing import Any
 
 from omnirec_core.data.step import Step
 from omnirec_core.preprocess.pipe import Pipe
@@ -19,6 +16,17 @@ from omnirec_core.preprocess.steps import (
     RatingFilter,
     Subsample,
     TimeFilter,
+)
+
+from omnirec_core.splitting import (
+    LeaveOneOut,
+    RandomCrossValidation,
+    RandomHoldout,
+    Splitter,
+    TimeBasedHoldout,
+    UserCrossValidation,
+    UserHoldout,
+    describe_split,
 )
 
 _SPLITTERS = (
@@ -43,8 +51,3 @@ __all__ = [
     *_SPLITTERS,
 ]
 
-
-def __getattr__(name: str) -> Any:
-    if name in _SPLITTERS:
-        return getattr(importlib.import_module("omnirec_core.splitting"), name)
-    raise AttributeError(f"module 'omnirec_core.preprocess' has no attribute {name!r}")
