@@ -111,3 +111,14 @@ def run_coordinator(env_manager: EnvManager) -> Callable[..., Any]:
         return run_plan(checkpoint_dir, dataset, algorithms, evaluator, env_manager)
 
     return run
+
+
+#: Markers whose tests also count as slow (real frameworks, a cluster to talk to).
+SLOW_TIERS = ("integration", "slurm", "ray")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """``-m "not slow"`` is the fast tier: no real framework, no cluster, no long fault test."""
+    for item in items:
+        if item.get_closest_marker("slow") is None and any(item.get_closest_marker(m) for m in SLOW_TIERS):
+            item.add_marker(pytest.mark.slow)

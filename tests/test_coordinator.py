@@ -119,6 +119,7 @@ def test_changed_artifacts_are_detected_and_redone(checkpoint_dir: Path) -> None
     assert any(e["job"].endswith(pop.name) and e["phase"] == "predict" and e["event"] == "started" for e in events[-40:])
 
 
+@pytest.mark.slow
 def test_second_coordinator_on_same_dir_is_refused(checkpoint_dir: Path) -> None:
     proc = subprocess.Popen(
         [sys.executable, "-m", "tests.support.experiment", str(checkpoint_dir), "2", "30"],
@@ -138,6 +139,7 @@ def test_second_coordinator_on_same_dir_is_refused(checkpoint_dir: Path) -> None
         proc.wait()
 
 
+@pytest.mark.slow
 def test_kill_dash_nine_at_random_moments_then_resume(checkpoint_dir: Path, tmp_path: Path) -> None:
     rnd = random.Random(7)
     written: dict[str, int] = {}
@@ -230,6 +232,7 @@ def test_folds_run_in_order_and_show_a_fold_column(checkpoint_dir: Path) -> None
     assert [s[-6:] for s in starts] == ["fold_0", "fold_1", "fold_2"]
 
 
+@pytest.mark.slow
 def test_parallel_workers_give_the_same_results(tmp_path: Path) -> None:
     one = experiment.run(tmp_path / "a").get_results()
     two = experiment.run(tmp_path / "b", max_workers=2).get_results()
@@ -287,6 +290,7 @@ def test_rating_metrics_on_explicit_data(checkpoint_dir: Path) -> None:
     assert values["RMSE"] >= values["MAE"] > 0
 
 
+@pytest.mark.slow
 def test_relative_checkpoint_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     ev = experiment.run(Path("rel") / "ck")
@@ -300,6 +304,7 @@ def test_tmp_dir_is_used_and_own_tmp_removed(checkpoint_dir: Path, tmp_path: Pat
     assert given.is_dir()
 
 
+@pytest.mark.slow
 def test_plan_file_through_the_cli(tmp_path: Path) -> None:
     plan_file = experiment.write_cli_plan(tmp_path / "plan.toml", ["NDCG@10", "Recall@10"])
     env = {**os.environ, "OMNIREC_RUNNER_ISOLATION": "none"}

@@ -49,6 +49,7 @@ def test_exit_mid_fit_reports_the_exit_code(tmp_path: Path) -> None:
     assert_cleaned_up(rp)
 
 
+@pytest.mark.slow
 def test_hang_is_detected_by_missing_heartbeats(tmp_path: Path) -> None:
     train, _, _ = make_data(tmp_path / "train")
     with fake_runner(tmp_path, heartbeat_timeout=3) as rp, pytest.raises(RunnerHung) as err:
@@ -68,6 +69,7 @@ def test_exit_before_handshake(tmp_path: Path) -> None:
     assert_cleaned_up(rp)
 
 
+@pytest.mark.slow
 def test_handshake_deadline(tmp_path: Path) -> None:
     rp = fake_runner(tmp_path, fault="hang_before_hello", handshake_timeout=2)
     with pytest.raises(RunnerHung, match="handshake within 2 s"):
@@ -127,6 +129,7 @@ ROGUE = {
 }
 
 
+@pytest.mark.slow
 def test_rogue_handshakes_are_protocol_errors_and_the_coordinator_keeps_working(tmp_path: Path) -> None:
     train, _, _ = make_data(tmp_path / "train")
     with RunCA(base_dir=tmp_path / "tls") as ca:
@@ -161,6 +164,7 @@ COORDINATOR = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("state", ["idle", "busy"])
 def test_runner_exits_by_itself_when_the_coordinator_is_killed(tmp_path: Path, state: str) -> None:
     coord = subprocess.Popen([sys.executable, "-c", COORDINATOR, str(tmp_path), state],

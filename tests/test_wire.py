@@ -254,6 +254,7 @@ def _decode_only_protocol_errors(data: bytes) -> None:
         pass
 
 
+@pytest.mark.slow
 @settings(max_examples=1500, deadline=None, suppress_health_check=list(HealthCheck))
 @given(st.binary(max_size=200))
 def test_fuzz_random_bytes(data: bytes) -> None:
@@ -261,12 +262,14 @@ def test_fuzz_random_bytes(data: bytes) -> None:
     _decode_only_protocol_errors(struct.pack(">I", len(data)) + data)
 
 
+@pytest.mark.slow
 @settings(max_examples=1000, deadline=None, suppress_health_check=list(HealthCheck))
 @given(envelopes | plain)
 def test_fuzz_structured_frames(obj: object) -> None:
     _decode_only_protocol_errors(frame(obj))
 
 
+@pytest.mark.slow
 @settings(max_examples=1000, deadline=None, suppress_health_check=list(HealthCheck))
 @given(st.sampled_from(VALID), st.data())
 def test_fuzz_mutated_valid_frames(msg: Message, data: st.DataObject) -> None:

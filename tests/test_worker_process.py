@@ -116,6 +116,7 @@ def test_handler_errors_come_back_and_the_runner_keeps_serving(tmp_path: Path) -
     assert rp.returncode == 0
 
 
+@pytest.mark.slow
 def test_long_fit_is_not_capped_while_heartbeats_arrive(tmp_path: Path) -> None:
     train, _, _ = make_data(tmp_path / "train")
     with fake_runner(tmp_path, heartbeat_timeout=2.5) as rp:

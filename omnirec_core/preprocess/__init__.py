@@ -17,7 +17,6 @@ from omnirec_core.preprocess.steps import (
     Subsample,
     TimeFilter,
 )
-
 from omnirec_core.splitting import (
     LeaveOneOut,
     RandomCrossValidation,
@@ -42,12 +41,19 @@ _SPLITTERS = (
 
 __all__ = [
     "CorePruning",
+    "LeaveOneOut",
     "MakeImplicit",
     "Pipe",
+    "RandomCrossValidation",
+    "RandomHoldout",
     "RatingFilter",
+    "Splitter",
     "Step",
     "Subsample",
+    "TimeBasedHoldout",
     "TimeFilter",
-    *_SPLITTERS,
+    "UserCrossValidation",
+    "UserHoldout",
+    "describe_split",
 ]
 
