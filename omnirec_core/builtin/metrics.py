@@ -18,7 +18,7 @@ from omnirec_core.evaluation.metrics.beyond import AveragePopularity, Gini, Item
 from omnirec_core.evaluation.metrics.ranking import HR, MAP, MRR, NDCG, Precision, Recall, RecallCapped
 from omnirec_core.evaluation.metrics.rating import MAE, RMSE
 from omnirec_core.plugin.hookspecs import hookimpl
-from omnirec_core.plugin.specs import MetricSpec
+from omnirec_core.plugin.specs import Feedback, MetricSpec
 
 BUILTIN_METRICS: tuple[type[Metric], ...] = (
     NDCG,
@@ -39,7 +39,7 @@ BUILTIN_METRICS: tuple[type[Metric], ...] = (
 
 def _spec(cls: type[Metric]) -> MetricSpec:
     doc = (cls.__doc__ or "").strip().splitlines()
-    feedback = ("explicit",) if cls.kind == "rating" else ("implicit", "explicit")
+    feedback: tuple[Feedback, ...] = ("explicit",) if cls.kind == "rating" else ("implicit", "explicit")
     return MetricSpec(
         name=cls.name or cls.__name__,
         factory=cls,

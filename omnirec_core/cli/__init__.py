@@ -26,7 +26,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
 class _Main(click.Group):
     """Prints omnirec's own errors as one message, never a traceback."""
 
-    def invoke(self, ctx: click.Context):  # type: ignore[override]
+    def invoke(self, ctx: click.Context) -> object:
         try:
             return super().invoke(ctx)
         except OmniRecError as exc:

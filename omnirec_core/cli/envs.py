@@ -29,7 +29,7 @@ def _manager(env_dir: Path | None, console: Any = None, *, verbose: bool = False
     return EnvManager(env_dir, quiet=not verbose, progress=progress)
 
 
-def _size(n: int) -> str:
+def _size(n: float) -> str:
     for unit in ("B", "KB", "MB", "GB"):
         if n < 1024 or unit == "GB":
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"

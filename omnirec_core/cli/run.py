@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.console import Console
@@ -114,7 +115,7 @@ def _parse_options(pairs: tuple[str, ...]) -> dict[str, object]:
 @click.command("plugins")
 def plugins_cmd() -> None:
     """List runners and their algorithms, metrics, splitters and datasets, with their providers."""
-    from omnirec_core.plugin.manager import get_plugin_manager
+    from omnirec_core.plugin.manager import Provided, get_plugin_manager
 
     pm = get_plugin_manager()
     console = Console()
@@ -125,17 +126,18 @@ def plugins_cmd() -> None:
         algos = ", ".join(a.name + (" (unavailable)" if a.unavailable else "") for a in p.spec.algorithms)
         t.add_row(name, algos, p.spec.python, p.distribution)
     console.print(t)
-    for title, table in (
+    tables: list[tuple[str, dict[str, Provided[Any]]]] = [
         ("Metrics", pm.metrics()),
         ("Splitters", pm.splitters()),
         ("Datasets", pm.datasets()),
-    ):
+    ]
+    for title, table in tables:
         t = Table(title=title)
         t.add_column("name")
         t.add_column("description")
         t.add_column("provided by")
-        for name, p in sorted(table.items()):
-            t.add_row(name, getattr(p.spec, "description", ""), p.distribution)
+        for name, provided in sorted(table.items()):
+            t.add_row(name, getattr(provided.spec, "description", ""), provided.distribution)
         console.print(t)
     for problem in pm.problems:
         console.print(f"[yellow]skipped plugin {problem.plugin} ({problem.distribution}): {problem.error}")

@@ -11,9 +11,10 @@ def config_json(config: Mapping[str, Any] | str | None) -> str:
     """Canonical JSON of a config (sorted keys), the form results are keyed by."""
     if isinstance(config, str):
         try:
-            config = json.loads(config)
+            parsed = json.loads(config)
         except ValueError:
             return json.dumps({"config": config})
+        return json.dumps(dict(parsed or {}), sort_keys=True, default=str)
     return json.dumps(dict(config or {}), sort_keys=True, default=str)
 
 

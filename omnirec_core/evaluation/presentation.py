@@ -53,7 +53,7 @@ def table_models(
         comp = compare(results, baseline, metric, alpha=alpha)
         for r in comp.itertuples(index=False):
             m = (tables.T_MARK if r.significant_t else "") + (tables.W_MARK if r.significant_w else "")
-            marks[(r.dataset, r.algorithm, r.config, r.metric)] = m
+            marks[(str(r.dataset), str(r.algorithm), str(r.config), str(r.metric))] = m
     models = []
     for ds, rows in results.rows_by_dataset().items():
         keys = [k for k in jobs if k[0] == ds]
@@ -113,7 +113,7 @@ def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
     """JSON-safe records: pandas NA and float NaN become null."""
     out = []
     for rec in df.astype(object).where(df.notna(), None).to_dict(orient="records"):
-        out.append({k: (v.item() if isinstance(v, np.generic) else v) for k, v in rec.items()})
+        out.append({str(k): (v.item() if isinstance(v, np.generic) else v) for k, v in rec.items()})
     return out
 
 

@@ -108,7 +108,7 @@ class JobResult:
         job_dir.mkdir(parents=True, exist_ok=True)
         npz = job_dir / PER_USER_FILE
         labels = list(self.per_user)
-        arrays = {"users": self.users, **per_user_arrays(self)}
+        arrays: dict[str, Any] = {"users": self.users, **per_user_arrays(self)}
         with atomic_open(npz, "wb") as fh:
             np.savez(fh, labels=np.array(labels, dtype=str), **arrays)
         doc = {

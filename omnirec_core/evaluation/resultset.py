@@ -102,7 +102,7 @@ class ResultSet:
         df = self.get_results().rename(columns={"metric": "name"})
         df["algorithm"] = [row_label(a, c) for a, c in zip(df["algorithm"], df["config"])]
         return {
-            ds: part[["algorithm", "fold", "name", "k", "value"]].reset_index(drop=True)
+            str(ds): part[["algorithm", "fold", "name", "k", "value"]].reset_index(drop=True)
             for ds, part in df.groupby("dataset", sort=False)
         }
 
@@ -150,7 +150,7 @@ class ResultSet:
         """Save every job's result: JSON at ``path`` plus per-user values in ``<stem>.per_user.npz``."""
         path = Path(path)
         npz = path.with_name(path.stem + ".per_user.npz")
-        arrays: dict[str, np.ndarray] = {}
+        arrays: dict[str, Any] = {}
         jobs = []
         for j, ((ds, algo, cfg, fold), res) in enumerate(self._jobs.items()):
             arrays.update(per_user_arrays(res, prefix=f"j{j}_"))

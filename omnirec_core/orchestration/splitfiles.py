@@ -25,16 +25,16 @@ def write_split(directory: Path, split: SplitData) -> dict[str, Any]:
     if rec is not None:
         try:
             absolute = {p: rebase(rec.get(p), directory, relative=False) for p in parts}
-            for desc in absolute.values():
-                if desc:
-                    read_columns(desc, verify=False, mmap=True)
+            for found in absolute.values():
+                if found:
+                    read_columns(found, verify=False, mmap=True)
             return {"dir": str(directory), **absolute}
         except (ValueError, KeyError, OSError):
             pass  # rewritten below
     if len(split.train) == 0 or len(split.test) == 0:
         empty = "train" if len(split.train) == 0 else "test"
         raise SystemExit(f"omnirec: a split has an empty {empty} part; check the splitter parameters")
-    desc: dict[str, Any] = {p: None for p in parts}
+    desc: dict[str, dict[str, Any] | None] = dict.fromkeys(parts)
     for part, df in split.parts().items():
         desc[part] = write_columns(directory / part, {c: df[c].to_numpy() for c in df.columns})
     test = split.test

@@ -170,13 +170,14 @@ class _Runner:
 
 def _timed_call(
     runner: _Runner, phase: str, body: dict[str, Any], timings: dict[str, Any]
-) -> tuple[dict, dict]:
+) -> tuple[dict[str, Any], dict[str, float]]:
     """Send one request; record wall, runner CPU and in-handler time of ``phase``."""
     proc = runner.get()
-    before = _proc_usage(proc.pid)
+    pid = proc.pid or 0
+    before = _proc_usage(pid)
     t0 = time.perf_counter()
     reply = proc.call(phase, body)
-    after = _proc_usage(proc.pid)
+    after = _proc_usage(pid)
     timings[f"{phase}_wall_s"] = round(time.perf_counter() - t0, 4)
     timings[f"{phase}_cpu_s"] = round(after.get("cpu_s", 0) - before.get("cpu_s", 0), 4)
     timings[f"{phase}_handler_s"] = round(float(reply.get("info", {}).get("handler_s", 0.0)), 6)
@@ -243,7 +244,7 @@ def execute_unit(spec_path: Path, emit: EventSink | None = None, engine_job_id: 
                     atomic_write_json(job.path / FAILED_FILE, record)
                     write_job_record(job, status="failed", error=record["error"])
                     failed.append(job.key)
-                    sink(JobEvent(job.key, phase, "failed", record["error"]))
+                    sink(JobEvent(job.key, phase, "failed", str(record["error"])))
                     if crashed:
                         runner.drop()
         finally:

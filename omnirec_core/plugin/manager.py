@@ -37,6 +37,7 @@ CORE_DIST = "omnirec-core"
 BUILTIN_NAMES = ("builtin-datasets", "builtin-splitters", "builtin-metrics")
 
 S = TypeVar("S")
+Spec = DatasetSpec | SplitterSpec | MetricSpec | RunnerSpec
 
 
 @dataclass(frozen=True)
@@ -148,7 +149,7 @@ class PluginManager:
                 continue
             yield name, [record for result in results for record in (result or [])]
 
-    def _collect(self, hook: str, kind: type) -> dict[str, Provided[Any]]:
+    def _collect(self, hook: str, kind: type[Spec]) -> dict[str, Provided[Any]]:
         if hook in self._cache:
             return self._cache[hook]
         found: dict[str, Provided[Any]] = {}

@@ -6,9 +6,10 @@ never removed or renamed.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 Feedback = Literal["implicit", "explicit"]
 PredictionKind = Literal["topk", "rating"]
@@ -86,7 +87,7 @@ class Param:
     """
 
     name: str
-    type: type | tuple[type, ...] | None = None
+    type: builtins.type | tuple[builtins.type, ...] | None = None
     default: Any = NO_DEFAULT
     low: float | None = None
     high: float | None = None
@@ -95,7 +96,7 @@ class Param:
     description: str = ""
 
     @property
-    def types(self) -> tuple[type, ...]:
+    def types(self) -> tuple[builtins.type, ...]:
         if self.type is None:
             return ()
         return self.type if isinstance(self.type, tuple) else (self.type,)
@@ -135,7 +136,7 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def _is_type(value: Any, t: type) -> bool:
+def _is_type(value: Any, t: builtins.type) -> bool:
     if t is float:
         return _is_number(value)
     if t is int:
@@ -158,7 +159,7 @@ class AlgorithmSpec:
     defaults: Mapping[str, Any] = field(default_factory=dict)
     feedback: tuple[Feedback, ...] = ("implicit", "explicit")
     predictions: tuple[PredictionKind, ...] = ("topk",)
-    params: tuple[Param, ...] | None = None
+    params: tuple[Param | str, ...] | None = None
     gpu: bool = False
     unavailable: str = ""
     description: str = ""
@@ -172,13 +173,19 @@ class AlgorithmSpec:
         object.__setattr__(self, "defaults", {**declared, **dict(self.defaults)})
 
     @property
+    def declared(self) -> tuple[Param, ...] | None:
+        """The accepted config keys as :class:`Param` records (``None``: not declared)."""
+        return cast("tuple[Param, ...] | None", self.params)  # normalised in __post_init__
+
+    @property
     def param_names(self) -> tuple[str, ...] | None:
         """The accepted config keys, or ``None`` when the runner cannot tell in advance."""
-        return None if self.params is None else tuple(p.name for p in self.params)
+        declared = self.declared
+        return None if declared is None else tuple(p.name for p in declared)
 
     def param(self, name: str) -> Param | None:
         """The declaration of config key ``name``, or ``None``."""
-        return next((p for p in self.params or () if p.name == name), None)
+        return next((p for p in self.declared or () if p.name == name), None)
 
 
 @dataclass(frozen=True)

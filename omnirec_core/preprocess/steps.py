@@ -40,7 +40,8 @@ class Subsample(Step):
 
     def __init__(self, n: int | float | None = None, frac: float | None = None) -> None:
         if n is not None and frac is None and is_real(n) and not is_int(n):
-            n, frac = None, float(n)
+            frac = float(n)  # Subsample(0.1): a float first argument is a fraction
+            n = None
         if (n is None) == (frac is None):
             raise DataError(
                 "Subsample needs exactly one of n (a number of interactions) or frac "
@@ -48,7 +49,7 @@ class Subsample(Step):
             )
         if n is not None and (not is_int(n) or n < 1):
             raise DataError(f"Subsample(n={n!r}): n must be a positive whole number")
-        if frac is not None and (not is_real(frac) or not 0.0 < float(frac) <= 1.0):
+        if frac is not None and not (is_real(frac) and 0.0 < float(frac) <= 1.0):
             raise DataError(f"Subsample(frac={frac!r}): frac must be a fraction in (0, 1]")
         self.n = None if n is None else int(n)
         self.frac = None if frac is None else float(frac)
@@ -59,7 +60,7 @@ class Subsample(Step):
     def process(self, dataset: RecSysDataSet[Any]) -> RecSysDataSet[RawData]:
         df = require_raw(dataset, self.name)
         total = len(df)
-        k = self.n if self.n is not None else math.floor(self.frac * total + 0.5)
+        k = self.n if self.n is not None else math.floor(float(self.frac or 0.0) * total + 0.5)
         if k > total:
             raise DataError(
                 f"{self!r} asks for {k} interactions but dataset {dataset.name!r} has only "

@@ -94,7 +94,7 @@ def check_columns(desc: Any, where: str, required: tuple[str, ...] = ()) -> dict
     if not isinstance(desc, dict):
         raise ProtocolError(f"{where} must be a column description map, got {_typename(desc)}")
     rows, cols = desc.get("rows"), desc.get("columns")
-    if not _is(rows, _INT) or rows < 0:
+    if not isinstance(rows, int) or isinstance(rows, bool) or rows < 0:
         raise ProtocolError(f"{where}.rows must be a non-negative int, got {rows!r}")
     if not isinstance(cols, dict):
         raise ProtocolError(f"{where}.columns must be a map, got {_typename(cols)}")
@@ -208,7 +208,7 @@ def encode(msg: Message, *, max_frame: int = MAX_FRAME) -> bytes:
         env["re"] = msg.re
     check_envelope(env)
     try:
-        payload = msgpack.packb(env, use_bin_type=True)
+        payload: bytes = msgpack.packb(env, use_bin_type=True)
     except (TypeError, ValueError, OverflowError) as exc:
         raise ProtocolError(f"cannot encode {msg.type} message: {exc}") from None
     if len(payload) > max_frame:
@@ -238,7 +238,8 @@ class FrameDecoder:
         """Bytes still missing for the frame in progress (at least 1)."""
         if len(self._buf) < HEADER.size:
             return HEADER.size - len(self._buf)
-        return max(1, HEADER.size + HEADER.unpack_from(self._buf)[0] - len(self._buf))
+        (length,) = HEADER.unpack_from(self._buf)
+        return max(1, HEADER.size + int(length) - len(self._buf))
 
     def feed(self, data: bytes) -> list[Message]:
         if self._error is not None:

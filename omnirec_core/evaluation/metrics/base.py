@@ -72,7 +72,7 @@ class MetricResult:
     name: str
     result: float | dict[int, float]
     users: np.ndarray | None = None
-    per_user: Mapping[int | None, np.ndarray] = field(default_factory=dict)
+    per_user: Mapping[Any, np.ndarray] = field(default_factory=dict)  # k (None: no cutoff) -> values
     report: Mapping[str, Any] | None = None
 
     def values(self) -> dict[str, float]:

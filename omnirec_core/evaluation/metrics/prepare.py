@@ -179,7 +179,8 @@ class TopKData:
         return pd.DataFrame({"user": lists.user, "item": lists.item, "score": lists.score, "rank": lists.pos})
 
     def test_frame(self) -> pd.DataFrame:
-        return pd.DataFrame(self.test.data if self.test is not None else {"user": [], "item": []})
+        empty = {"user": np.empty(0, np.int64), "item": np.empty(0, np.int64)}
+        return pd.DataFrame(self.test.data if self.test is not None else empty)
 
     def context(self) -> dict[str, Any]:
         return {"n_users": self.n_users, "n_items": self.n_items, **self._context}

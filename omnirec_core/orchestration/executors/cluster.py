@@ -253,9 +253,9 @@ class ClusterExecutor:
                 # The same submission may be recorded by several runs; keep the copy that knows its id.
                 seen = attempts.setdefault(rec["spec"], {})
                 for a in rec.get("attempts", []):
-                    key = (str(a.get("name")), int(a.get("index", 0)))
-                    if key not in seen or (a.get("id") and not seen[key].get("id")):
-                        seen[key] = a
+                    attempt = (str(a.get("name")), int(a.get("index", 0)))
+                    if attempt not in seen or (a.get("id") and not seen[attempt].get("id")):
+                        seen[attempt] = a
         subs = []
         for spec_key, s in merged.items():
             s.attempts = sorted(attempts.get(spec_key, {}).values(), key=lambda a: a.get("time", 0))
@@ -268,8 +268,8 @@ class ClusterExecutor:
             state = states.get(s.engine_id or "")
             if state is None or not self._engine_active(state):
                 continue
-            ev = events_path(s.spec)
-            s.offset = ev.stat().st_size if ev.exists() else 0
+            events = events_path(s.spec)
+            s.offset = events.stat().st_size if events.exists() else 0
             # Jobs it published while no coordinator was listening are evaluated now.
             for key, job_dir in s.jobs.items():
                 if (Path(job_dir) / PREDICT_FILE).exists():

@@ -184,8 +184,8 @@ class SlurmExecutor(ClusterExecutor):
             out = _run(["sacctmgr", "-nP", "show", "assoc", f"user={self._user}", "format=MaxSubmitJobs"], 20)
         except ClusterError:
             return None
-        limits = [_int(x) for x in out.stdout.split()] if out.returncode == 0 else []
-        limits = [x for x in limits if x]
+        found = [_int(x) for x in out.stdout.split()] if out.returncode == 0 else []
+        limits = [x for x in found if x]
         return min(limits) if limits else None
 
     def _engine_room(self) -> int:

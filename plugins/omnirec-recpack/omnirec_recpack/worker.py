@@ -85,7 +85,7 @@ def _recpack_class(algorithm: str) -> type:
 
 def _signature_defaults(cls: type) -> dict[str, Any]:
     """Constructor parameters of a RecPack class and their defaults (introspected)."""
-    params = inspect.signature(cls.__init__).parameters
+    params = inspect.signature(cls).parameters
     return {
         n: p.default
         for n, p in params.items()
