@@ -8,6 +8,7 @@ import struct
 import subprocess
 import sys
 import threading
+from collections.abc import Callable, Iterator
 
 import msgpack
 import pytest
@@ -182,11 +183,29 @@ def test_schema_is_derived_from_the_message_records() -> None:
     assert set(BODY_SCHEMA["predict"]) == set(BODY_SCHEMA["fit"]) | {"k", "out_dir", "users", "pairs", "exclude_train"}
 
 
+
+SocketPair = Callable[[], tuple[socket.socket, socket.socket]]
+
+
+@pytest.fixture
+def sockets() -> Iterator[SocketPair]:
+    """``sockets()`` makes a connected pair; every pair is closed after the test."""
+    made: list[socket.socket] = []
+
+    def pair() -> tuple[socket.socket, socket.socket]:
+        a, b = socket.socketpair()
+        made.extend((a, b))
+        return a, b
+
+    yield pair
+    for sock in made:
+        sock.close()
+
 # ---- real sockets --------------------------------------------------------------------
 
 
-def test_connection_eof_and_truncation() -> None:
-    a, b = socket.socketpair()
+def test_connection_eof_and_truncation(sockets: SocketPair) -> None:
+    a, b = sockets()
     ca, cb = Connection(a), Connection(b)
     mid = ca.send("heartbeat")
     assert cb.recv(timeout=10) == Message("heartbeat", mid, {})
@@ -196,22 +215,22 @@ def test_connection_eof_and_truncation() -> None:
     with pytest.raises(ProtocolError, match="middle of a frame") as err:
         cb.recv(timeout=10)
     assert not isinstance(err.value, ConnectionClosed)
-    c, d = socket.socketpair()
+    c, d = sockets()
     c.close()
     with pytest.raises(ConnectionClosed):
         Connection(d).recv(timeout=10)
 
 
-def test_connection_rejects_huge_length_without_waiting_for_payload() -> None:
-    a, b = socket.socketpair()
+def test_connection_rejects_huge_length_without_waiting_for_payload(sockets: SocketPair) -> None:
+    a, b = sockets()
     a.sendall(b"\xff\xff\xff\xff")  # and keep the socket open: a reader waiting for 4 GiB would hang
     with pytest.raises(ProtocolError, match="cap"):
         Connection(b).recv(timeout=30)
     a.close()
 
 
-def test_concurrent_senders_never_interleave_frames() -> None:
-    a, b = socket.socketpair()
+def test_concurrent_senders_never_interleave_frames(sockets: SocketPair) -> None:
+    a, b = sockets()
     ca, cb = Connection(a), Connection(b)
     body = {"level": "info", "message": "y" * 5000}
 

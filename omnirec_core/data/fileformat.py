@@ -88,31 +88,33 @@ def load_dataset(path: Path) -> RecSysDataSet[Any]:
     if not path.exists():
         raise DataError(f"no dataset file at {path}")
     try:
-        loaded = np.load(path, allow_pickle=False)
-        if not isinstance(loaded, np.lib.npyio.NpzFile):  # a bare .npy array
-            raise DataError(f"{path} is not an omnirec dataset file (a plain numpy array)")
-        with loaded as z:
-            if "__meta__" not in z.files:
-                raise DataError(f"{path} is not an omnirec dataset file (no header)")
-            header = json.loads(z["__meta__"].tobytes().decode())
-            if header.get("format") != FORMAT:
-                raise DataError(f"{path} is not an omnirec dataset file (format {header.get('format')!r})")
-            if header.get("version") != VERSION:
-                raise DataError(
-                    f"{path} has dataset format version {header.get('version')!r}; this omnirec "
-                    f"reads version {VERSION}. Upgrade omnirec-core or re-create the file."
-                )
-            kind = header["kind"]
-            if kind == "raw":
-                data: Any = RawData(_frame(z, "raw"))
-            elif kind == "split":
-                data = _split(z, "", header["parts"])
-            elif kind == "folded":
-                n = len({p.split("/")[0] for p in header["parts"]})
-                data = FoldedData([_split(z, f"fold{i}/", header["parts"]) for i in range(n)])
-            else:
-                raise DataError(f"{path}: unknown data kind {kind!r}")
-            user_ids, item_ids = z["user_ids"], z["item_ids"]
+        # Our own handle: np.load leaks the file it opened when the zip is corrupt.
+        with open(path, "rb") as fh:
+            loaded = np.load(fh, allow_pickle=False)
+            if not isinstance(loaded, np.lib.npyio.NpzFile):  # a bare .npy array
+                raise DataError(f"{path} is not an omnirec dataset file (a plain numpy array)")
+            with loaded as z:
+                if "__meta__" not in z.files:
+                    raise DataError(f"{path} is not an omnirec dataset file (no header)")
+                header = json.loads(z["__meta__"].tobytes().decode())
+                if header.get("format") != FORMAT:
+                    raise DataError(f"{path} is not an omnirec dataset file (format {header.get('format')!r})")
+                if header.get("version") != VERSION:
+                    raise DataError(
+                        f"{path} has dataset format version {header.get('version')!r}; this omnirec "
+                        f"reads version {VERSION}. Upgrade omnirec-core or re-create the file."
+                    )
+                kind = header["kind"]
+                if kind == "raw":
+                    data: Any = RawData(_frame(z, "raw"))
+                elif kind == "split":
+                    data = _split(z, "", header["parts"])
+                elif kind == "folded":
+                    n = len({p.split("/")[0] for p in header["parts"]})
+                    data = FoldedData([_split(z, f"fold{i}/", header["parts"]) for i in range(n)])
+                else:
+                    raise DataError(f"{path}: unknown data kind {kind!r}")
+                user_ids, item_ids = z["user_ids"], z["item_ids"]
     except DataError:
         raise
     except (zipfile.BadZipFile, ValueError, KeyError, OSError, EOFError, json.JSONDecodeError) as exc:

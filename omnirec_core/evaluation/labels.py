@@ -6,6 +6,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from omnirec_core.plugin.specs import canonical_config
+
 
 def config_json(config: Mapping[str, Any] | str | None) -> str:
     """Canonical JSON of a config (sorted keys), the form results are keyed by."""
@@ -14,8 +16,8 @@ def config_json(config: Mapping[str, Any] | str | None) -> str:
             parsed = json.loads(config)
         except ValueError:
             return json.dumps({"config": config})
-        return json.dumps(dict(parsed or {}), sort_keys=True, default=str)
-    return json.dumps(dict(config or {}), sort_keys=True, default=str)
+        return canonical_config(dict(parsed or {}), compact=False)
+    return canonical_config(dict(config or {}), compact=False)
 
 
 def config_text(cfg: str) -> str:

@@ -9,7 +9,6 @@ keys combine as a cartesian product.
 from __future__ import annotations
 
 import itertools
-import json
 import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from omnirec_core.errors import OmniRecError
+from omnirec_core.plugin.specs import canonical_config
 from omnirec_core.random import rng
 from omnirec_core.runner.fs import atomic_write_bytes
 
@@ -111,7 +111,7 @@ def algorithm_name(algorithm: Any) -> str:
 
 def config_key(config: Mapping[str, Any]) -> str:
     """Canonical JSON of a concrete config (sorted keys): equal configs, equal keys."""
-    return json.dumps(config, sort_keys=True, separators=(",", ":"), default=str)
+    return canonical_config(config)
 
 
 class ExperimentPlan:

@@ -7,11 +7,22 @@ never removed or renamed.
 from __future__ import annotations
 
 import builtins
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, cast
 
 Feedback = Literal["implicit", "explicit"]
+
+
+def canonical_config(config: Mapping[str, Any], *, compact: bool = True) -> str:
+    """The one canonical JSON of an algorithm config: sorted keys, other values as ``str``.
+
+    Equal configs give equal text whatever their key order. ``compact`` (job keys) drops the
+    spaces that the readable form (result tables and exports) keeps.
+    """
+    separators = (",", ":") if compact else (", ", ": ")
+    return json.dumps(dict(config), sort_keys=True, separators=separators, default=str)
 PredictionKind = Literal["topk", "rating"]
 
 

@@ -45,7 +45,6 @@ TRANSIENT = re.compile(
     r"Job violates accounting/QOS policy",
     re.IGNORECASE,
 )
-TEMPLATE_VARS = ("command", "job_name", "log_path", "cpus", "mem", "time", "gpus", "gres", "partition")
 COMMAND_TIMEOUT = 120.0
 
 
