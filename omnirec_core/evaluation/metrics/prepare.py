@@ -157,13 +157,6 @@ class TopKData:
         return per_user[self.users]
 
     @cached_property
-    def hit(self) -> np.ndarray:
-        """Hit flag of every list row."""
-        out = np.zeros(len(self.lists), dtype=bool)
-        out[self.hit_rows] = True
-        return out
-
-    @cached_property
     def evaluated_rows(self) -> np.ndarray:
         """Mask of list rows that belong to evaluated users."""
         return self.is_evaluated[self.lists.user]
