@@ -202,7 +202,6 @@ class ImplicitHandler(Handler):
         meta = {
             "algorithm": req.algorithm,
             "config": cfg,
-            "implicit": self.framework_version(),
             "n_users": req.n_users,
             "n_items": req.n_items,
             "seed": int(req.seed),
@@ -272,15 +271,15 @@ class ImplicitHandler(Handler):
         """
         from threadpoolctl import threadpool_limits
 
-        model = implicit_class(req.algorithm).load(str(Path(req.job_dir) / MODEL_FILE))
-        model.num_threads = max(1, int(req.threads))
         X = interaction_matrix(req.train, req.n_users, req.n_items)
         n_items, k = req.n_items, req.k
         asked = min(n_items, 2 * k)
         filtered = exclude is not None
         rows: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         full_lists = 0
-        with threadpool_limits(1, "blas"):
+        with threadpool_limits(1, "blas"):  # (ALS checks the BLAS threads when it is built)
+            model = implicit_class(req.algorithm).load(str(Path(req.job_dir) / MODEL_FILE))
+            model.num_threads = max(1, int(req.threads))
             for s in batches(len(users), USERS_PER_CALL):
                 u = users[s]
                 ids, scores = model.recommend(u, X[u], N=asked, filter_already_liked_items=filtered)
