@@ -118,8 +118,6 @@ class Model:
     torch: bool = False
     #: Fewest items the model can train on (RecVAE's per-epoch NDCG@100 on training data).
     min_items: int = 1
-    #: Identical lists for a given seed when fitted again (1 thread); see docs/runners/cornac.md.
-    reproducible: bool = True
 
 
 MODELS: dict[str, Model] = {
@@ -136,8 +134,10 @@ MODELS: dict[str, Model] = {
         TOPK_RATING,
         "global mean plus user and item biases, SGD",
     ),
-    "ItemKNN": Model(_knn(), BOTH, TOPK_RATING, "item-based k nearest neighbours"),
-    "UserKNN": Model(_knn(), BOTH, TOPK_RATING, "user-based k nearest neighbours"),
+    # Explicit only: a KNN score is a similarity-weighted average of ratings, which is 1 for
+    # every reachable item when all ratings are 1, so implicit data would rank ties only.
+    "ItemKNN": Model(_knn(), EXPLICIT, TOPK_RATING, "item-based k nearest neighbours (rating average)"),
+    "UserKNN": Model(_knn(), EXPLICIT, TOPK_RATING, "user-based k nearest neighbours (rating average)"),
     "MF": Model(
         (
             _int("k", 10, what="latent factors"),
@@ -220,7 +220,6 @@ MODELS: dict[str, Model] = {
         IMPLICIT,
         TOPK,
         "weighted matrix factorisation (Hu et al.), trained with TensorFlow",
-        reproducible=False,
     ),
     "IBPR": Model(_ibpr(), IMPLICIT, TOPK, "indexable BPR (angular, PyTorch)", torch=True),
     "OnlineIBPR": Model(_ibpr(), IMPLICIT, TOPK, "online indexable BPR (PyTorch)", torch=True),

@@ -15,6 +15,7 @@ import inspect
 import json
 import pickle
 import random
+import sys
 import time
 import warnings
 from collections import OrderedDict
@@ -164,6 +165,22 @@ def _seed_everything(seed: int, model: Model, cfg: dict[str, Any], threads: int)
         torch.set_num_threads(threads)
 
 
+def inference_mode(model: Any) -> None:
+    """Switch the fitted model's torch networks to eval mode.
+
+    Cornac leaves RecVAE's network in training mode, so its ``score`` applied dropout and
+    sampled the latent code: every call ranked differently. A trained model is scored
+    in eval mode (no dropout, posterior mean), as its paper evaluates it.
+    """
+    if "torch" not in sys.modules:
+        return
+    import torch
+
+    for value in vars(model).values():
+        if isinstance(value, torch.nn.Module):
+            value.eval()
+
+
 def storable(model: Any) -> Any:
     """A shallow copy without the attributes Cornac's own ``save`` leaves out (data sets)."""
     out = copy.copy(model)
@@ -228,6 +245,7 @@ class CornacHandler(Handler):
             model = build_model(req.algorithm, cfg, seed, threads)
             model.fit(train, val)
         fit_s = time.perf_counter() - start
+        inference_mode(model)
         job = Path(req.job_dir)
         job.mkdir(parents=True, exist_ok=True)
         with atomic_open(job / MODEL_FILE, "wb") as fh:
@@ -235,7 +253,6 @@ class CornacHandler(Handler):
         meta = {
             "algorithm": req.algorithm,
             "config": cfg,
-            "cornac": self.framework_version(),
             "feedback": req.feedback,
             "n_users": req.n_users,
             "n_items": req.n_items,

@@ -242,6 +242,7 @@ def repro(split: Path, out: Path) -> None:
 
 if __name__ == "__main__":
     mode, *args = sys.argv[1:]
+    Path(args[0 if mode in ("signatures", "ties") else 1]).mkdir(parents=True, exist_ok=True)
     if mode == "crosscheck":
         crosscheck(Path(args[0]), Path(args[1]), int(args[2]))
     elif mode == "restart":
