@@ -5,6 +5,7 @@ Cornac itself is not needed: the worker imports it lazily.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -58,6 +59,24 @@ def test_left_out_models_are_not_offered() -> None:
     offered = set(MODELS)
     for names in LEFT_OUT:
         assert not offered & set(names.split(", ")), names
+
+
+DOCS = Path(__file__).resolve().parents[3] / "docs" / "runners" / "cornac.md"
+
+
+def test_docs_list_every_algorithm_with_its_keys_and_defaults() -> None:
+    rows: dict[str, str] = {}
+    for line in DOCS.read_text().splitlines():
+        if line.startswith("| `"):
+            rows.setdefault(line.split("`")[1], line)  # the first table: the algorithm table
+    for name, algo in MODELS.items():
+        assert name in rows, name
+        for p in algo.params:
+            default = repr(p.default) if isinstance(p.default, float) else json.dumps(p.default)
+            assert f"`{p.name}={default}`" in rows[name], (name, p.name)
+    for names in LEFT_OUT:  # and every model left out, with its reason
+        for name in names.split(", "):
+            assert f"`{name}`" in DOCS.read_text(), name
 
 
 def test_hook_registers_through_pluggy() -> None:

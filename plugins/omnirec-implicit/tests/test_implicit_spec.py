@@ -6,6 +6,7 @@ exact top-K cut and the popularity baseline run here on hand-made data.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -50,6 +51,21 @@ def test_every_algorithm_is_implicit_topk_with_typed_defaults() -> None:
         assert dict(algo.defaults) == {p.name: p.default for p in algo.params}, algo.name
         # omnirec sets these from the job, so they are never config keys
         assert not {"random_state", "num_threads", "use_gpu"} & set(algo.param_names or ())
+
+
+DOCS = Path(__file__).resolve().parents[3] / "docs" / "runners" / "implicit.md"
+
+
+def test_docs_list_every_algorithm_with_its_keys_and_defaults() -> None:
+    rows: dict[str, str] = {}
+    for line in DOCS.read_text().splitlines():
+        if line.startswith("| `"):
+            rows.setdefault(line.split("`")[1], line)  # the first table: the algorithm table
+    for name, algo in ALGORITHMS.items():
+        assert name in rows, name
+        for p in algo.params:
+            default = repr(p.default) if isinstance(p.default, float) else json.dumps(p.default)
+            assert f"`{p.name}={default}`" in rows[name], (name, p.name)
 
 
 def test_hook_registers_through_pluggy() -> None:
