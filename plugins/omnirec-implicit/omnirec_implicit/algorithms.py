@@ -131,6 +131,3 @@ ALGORITHMS: dict[str, Algorithm] = {
         "most interacted items in training (omnirec's baseline; implicit has none)",
     ),
 }
-
-#: Algorithms that cannot run here, with the reason (shown at plan validation).
-UNAVAILABLE: dict[str, str] = {}

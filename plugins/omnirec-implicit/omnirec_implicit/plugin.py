@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from omnirec_core.hookspecs import hookimpl
 from omnirec_core.specs import AlgorithmSpec, RunnerSpec
-from omnirec_implicit.algorithms import ALGORITHMS, FRAMEWORK_PIN, UNAVAILABLE
+from omnirec_implicit.algorithms import ALGORITHMS, FRAMEWORK_PIN
 
 RUNNER_NAME = "implicit"
 
@@ -24,7 +24,6 @@ def algorithm_specs() -> tuple[AlgorithmSpec, ...]:
             feedback=("implicit",),
             predictions=("topk",),
             params=algo.params,
-            unavailable=UNAVAILABLE.get(name, ""),
             description=algo.description,
         )
         for name, algo in ALGORITHMS.items()

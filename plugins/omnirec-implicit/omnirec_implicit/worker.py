@@ -30,7 +30,7 @@ from omnirec_core.runner_api import (
     batches,
     topk_from_scores,
 )
-from omnirec_implicit.algorithms import ALGORITHMS, UNAVAILABLE
+from omnirec_implicit.algorithms import ALGORITHMS
 
 MODEL_FILE = "implicit-model.npz"
 POPULARITY_FILE = "implicit-popularity.npy"
@@ -57,8 +57,6 @@ def check_config(algorithm: str, config: dict[str, Any]) -> None:
         raise ConfigError(
             f"the implicit runner has no algorithm {algorithm!r}. Available: {', '.join(ALGORITHMS)}."
         )
-    if algorithm in UNAVAILABLE:
-        raise ConfigError(f"{runner_name(algorithm)} cannot run here: {UNAVAILABLE[algorithm]}")
     params = {p.name: p for p in algo.params}
     valid = ", ".join(params) or "none"
     unknown = sorted(set(config) - set(params))
