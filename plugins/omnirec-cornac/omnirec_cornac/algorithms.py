@@ -28,7 +28,7 @@ TOPK = ("topk",)
 RATING = ("rating",)
 TOPK_RATING = ("topk", "rating")
 
-#: Constructor arguments omnirec sets itself whenever a model has them.
+#: Constructor arguments omnirec sets itself whenever a model has them (``worker.build_model``).
 MANAGED = ("seed", "num_threads", "verbose", "use_gpu")
 #: Constructor arguments that are never config keys (see the module docstring).
 NOT_EXPOSED = ("name", "trainable", "init_params", "init_par", "B", "U", "cap_priors")

@@ -36,7 +36,7 @@ from omnirec_core.runner_api import (
     batches,
     topk_from_scores,
 )
-from omnirec_cornac.algorithms import LEFT_OUT, MANAGED, MODELS, Model
+from omnirec_cornac.algorithms import LEFT_OUT, MODELS, Model
 
 MODEL_FILE = "cornac-model.pkl"
 #: Written last by fit: its presence marks a complete model directory.
@@ -150,7 +150,7 @@ def build_model(algorithm: str, cfg: dict[str, Any], seed: int, threads: int) ->
     cls = cornac_class(algorithm)
     accepted = inspect.signature(cls.__init__).parameters
     managed = {"seed": seed, "num_threads": threads, "verbose": False, "use_gpu": False}
-    extra = {k: v for k, v in managed.items() if k in accepted and k in MANAGED}
+    extra = {k: v for k, v in managed.items() if k in accepted}
     return cls(**cfg, **MODELS[algorithm].fixed, **extra)
 
 

@@ -28,6 +28,10 @@ ROOT = Path(__file__).resolve().parents[3]
 
 TINY_IMPLICIT = {f"Cornac.{n}": FAST.get(n, {}) for n, m in MODELS.items() if "implicit" in m.feedback}
 TINY_EXPLICIT = {f"Cornac.{n}": FAST.get(n, {}) for n, m in MODELS.items() if "rating" in m.predictions}
+#: Ranking models that also take ratings (ranked on the explicit data, no rating metric).
+TINY_EXPLICIT_RANKING = {
+    f"Cornac.{n}": FAST.get(n, {}) for n, m in MODELS.items() if m.feedback == ("implicit", "explicit")
+}
 ML100K_IMPLICIT = {
     "Cornac.MostPop": {},
     "Cornac.EASE": {"lamb": 250.0, "posB": False},
@@ -75,11 +79,14 @@ def _same_after_restart(in_env: Any, ckpt: Path, out: Path) -> None:
 def test_every_model_runs_on_a_tiny_split(
     tiny_implicit, tiny_explicit, run_coordinator, in_env, tmp_path
 ) -> None:
-    """Smoke run of all 24 models: ranking models on implicit data, rating models on ratings."""
+    """Smoke run of all 24 models on every feedback they declare: ranking models on implicit
+    data, rating models on ratings, and the two that take both ranked on ratings too."""
     assert set(TINY_IMPLICIT) | set(TINY_EXPLICIT) == {f"Cornac.{n}" for n in MODELS}
+    assert set(TINY_EXPLICIT_RANKING) == {"Cornac.MostPop", "Cornac.BiVAECF"}
     runs = (
         ("implicit", tiny_implicit, TINY_IMPLICIT, Evaluator(NDCG([10])), "NDCG"),
         ("explicit", tiny_explicit, TINY_EXPLICIT, Evaluator(RMSE(), MAE()), "RMSE"),
+        ("explicit-ranking", tiny_explicit, TINY_EXPLICIT_RANKING, Evaluator(NDCG([10])), "NDCG"),
     )
     for name, data, plan, evaluator, metric in runs:
         ckpt = tmp_path / name / "ck"
