@@ -68,6 +68,23 @@ def test_docs_list_every_algorithm_with_its_keys_and_defaults() -> None:
             assert f"`{p.name}={default}`" in rows[name], (name, p.name)
 
 
+def test_docs_example_plans_are_valid_for_this_runner(tmp_path: Path) -> None:
+    from omnirec_core.planfile import load_run_file
+
+    blocks = [b.split("```")[0] for b in DOCS.read_text().split("```toml\n")[1:]]
+    checked = 0
+    for i, block in enumerate(blocks):
+        (tmp_path / f"{i}.toml").write_text(block)
+        plan = load_run_file(tmp_path / f"{i}.toml").plan
+        for name in plan.algorithms:
+            runner, algorithm = name.split(".", 1)
+            if runner == "implicit":
+                for config in plan.expand(name):
+                    worker.check_config(algorithm, config)  # raises on a bad key or value
+                    checked += 1
+    assert checked >= 3
+
+
 def test_hook_registers_through_pluggy() -> None:
     pm = pluggy.PluginManager(hookspecs.PROJECT)
     pm.add_hookspecs(hookspecs)
