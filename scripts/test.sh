@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 source scripts/venv.sh
 .venv/bin/python -m pip install -q -e '.[test]' \
   -e plugins/omnirec-lenskit -e plugins/omnirec-recpack -e plugins/omnirec-recbole \
+  -e plugins/omnirec-implicit -e plugins/omnirec-cornac \
   -e tests/fake_runner
 
 # The Ray extra for the `ray` tests (about a minute to install; OMNIREC_TEST_RAY=0 skips it,

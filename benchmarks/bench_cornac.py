@@ -1,0 +1,20 @@
+"""Cornac overhead: BPR with Cornac's defaults on ML-100K, Cornac's own API in the Cornac
+env vs the same work through omnirec (see ``_framework.py``); target ratio < 1.2.
+
+    nice python benchmarks/bench_cornac.py [--repeat 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _framework import compare
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--repeat", type=int, default=2)
+    args = ap.parse_args()
+    compare("Cornac", ["BPR"], Path(__file__).with_name("direct_cornac.py"), args.repeat)

@@ -1,0 +1,22 @@
+"""implicit overhead: ALS with implicit's defaults on ML-100K, implicit's own API in the
+implicit env vs the same work through omnirec (see ``_framework.py``); target ratio < 1.2.
+
+    nice python benchmarks/bench_implicit.py [--repeat 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _framework import compare
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--repeat", type=int, default=2)
+    args = ap.parse_args()
+    compare(
+        "implicit", ["AlternatingLeastSquares"], Path(__file__).with_name("direct_implicit.py"), args.repeat
+    )
