@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from omnirec_core.specs import Param
+from omnirec_core.plugin.specs import Param
 
 FRAMEWORK_PIN = "cornac==3.0.1"
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from omnirec_core.hookspecs import hookimpl
-from omnirec_core.specs import AlgorithmSpec, RunnerSpec
+from omnirec_core.plugin.hookspecs import hookimpl
+from omnirec_core.plugin.specs import AlgorithmSpec, RunnerSpec
 from omnirec_cornac.algorithms import FRAMEWORK_PIN, MODELS
 
 RUNNER_NAME = "Cornac"

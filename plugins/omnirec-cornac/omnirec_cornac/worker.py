@@ -1,7 +1,7 @@
 """Cornac worker: fits and ranks with Cornac 3.0 inside the runner env.
 
 Started as ``python -m omnirec_cornac.worker`` by the coordinator; the protocol side is
-:mod:`omnirec_core.worker`. Cornac's ``Dataset`` is built with identity id maps over the
+:mod:`omnirec_core.runner.serve`. Cornac's ``Dataset`` is built with identity id maps over the
 whole id space (user ``u`` is Cornac's user index ``u``, item ``i`` its item index ``i``),
 so every model scores exactly our canonical items and nothing needs mapping back.
 Cornac is imported lazily, so the config checks run (and are tested) without it.
@@ -24,8 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from omnirec_core.fsutil import atomic_open, atomic_write_json
-from omnirec_core.runner_api import (
+from omnirec_core.runner import (
     ConfigError,
     FitRequest,
     Handler,
@@ -36,6 +35,7 @@ from omnirec_core.runner_api import (
     batches,
     topk_from_scores,
 )
+from omnirec_core.runner.fs import atomic_open, atomic_write_json
 from omnirec_cornac.algorithms import LEFT_OUT, MODELS, Model
 
 MODEL_FILE = "cornac-model.pkl"
@@ -148,7 +148,7 @@ def cornac_class(algorithm: str) -> type:
 def build_model(algorithm: str, cfg: dict[str, Any], seed: int, threads: int) -> Any:
     """The Cornac model with the job's config, plus the arguments omnirec manages."""
     cls = cornac_class(algorithm)
-    accepted = inspect.signature(cls.__init__).parameters
+    accepted = inspect.signature(cls).parameters
     managed = {"seed": seed, "num_threads": threads, "verbose": False, "use_gpu": False}
     extra = {k: v for k, v in managed.items() if k in accepted}
     return cls(**cfg, **MODELS[algorithm].fixed, **extra)
@@ -234,7 +234,7 @@ class CornacHandler(Handler):
             )
         seed, threads = int(req.seed), max(1, int(req.threads))
         train = identity_dataset(req.train, req.n_users, req.n_items, req.feedback, seed)
-        val = identity_dataset(req.val, req.n_users, req.n_items, req.feedback, seed) if has_val else None
+        val = identity_dataset(req.val, req.n_users, req.n_items, req.feedback, seed) if req.val and has_val else None
 
         from threadpoolctl import threadpool_limits
 
@@ -303,7 +303,7 @@ class CornacHandler(Handler):
             if req.k > 0 and req.users is not None and len(req.users):
                 out.user, out.item, out.score, unscored = self._topk(model, req)
                 out.info["users_without_scores"] = unscored
-            if wants_pairs:
+            if wants_pairs and req.pairs is not None:
                 out.pair_score = self._pairs(model, req.pairs)
         out.info["predict_seconds"] = round(time.perf_counter() - start, 4)
         return out
@@ -341,6 +341,6 @@ class CornacHandler(Handler):
 
 
 if __name__ == "__main__":
-    from omnirec_core.worker import main
+    from omnirec_core.runner.serve import main
 
     main(CornacHandler())

@@ -31,7 +31,7 @@ import numpy as np
 from omnirec_cornac.algorithms import MODELS
 from omnirec_cornac.worker import META_FILE, MODEL_FILE, CornacHandler, cornac_class, identity_dataset
 
-from omnirec_core.runner_api import ConfigError, FitRequest, Interactions, PredictRequest
+from omnirec_core.runner import ConfigError, FitRequest, Interactions, PredictRequest
 
 #: Small settings for the slow models in ``repro`` (tiny data; checks seeding, not quality).
 FAST = {

@@ -21,7 +21,7 @@ from cornac_env_script import FAST
 from omnirec_cornac.algorithms import MODELS
 
 from omnirec_core import MAE, NDCG, RMSE, Evaluator, Recall
-from omnirec_core.journal import Journal
+from omnirec_core.orchestration.journal import Journal
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[3]

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from omnirec_core.results import load_checkpoint_results
+from omnirec_core.orchestration.tree import load_checkpoint_results
 
 pytestmark = pytest.mark.integration
 

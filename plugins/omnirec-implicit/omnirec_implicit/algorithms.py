@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from omnirec_core.specs import Param
+from omnirec_core.plugin.specs import Param
 
 FRAMEWORK_PIN = "implicit==0.7.3"
 

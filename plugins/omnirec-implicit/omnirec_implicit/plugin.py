@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from omnirec_core.hookspecs import hookimpl
-from omnirec_core.specs import AlgorithmSpec, RunnerSpec
+from omnirec_core.plugin.hookspecs import hookimpl
+from omnirec_core.plugin.specs import AlgorithmSpec, RunnerSpec
 from omnirec_implicit.algorithms import ALGORITHMS, FRAMEWORK_PIN
 
 RUNNER_NAME = "implicit"

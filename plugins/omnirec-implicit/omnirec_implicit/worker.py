@@ -1,7 +1,7 @@
 """implicit worker: fits and ranks with implicit 0.7 inside the runner env.
 
 Started as ``python -m omnirec_implicit.worker`` by the coordinator; the protocol side is
-:mod:`omnirec_core.worker`. Everything works on canonical ids: the interaction matrix is
+:mod:`omnirec_core.runner.serve`. Everything works on canonical ids: the interaction matrix is
 ``n_users x n_items`` with row = our user id and column = our item id, so implicit's
 indices are ours and nothing needs mapping back. implicit is imported lazily, so the
 config checks run (and are tested) without it.
@@ -18,8 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from omnirec_core.fsutil import atomic_open, atomic_write_json
-from omnirec_core.runner_api import (
+from omnirec_core.runner import (
     ConfigError,
     FitRequest,
     Handler,
@@ -30,6 +29,7 @@ from omnirec_core.runner_api import (
     batches,
     topk_from_scores,
 )
+from omnirec_core.runner.fs import atomic_open, atomic_write_json
 from omnirec_implicit.algorithms import ALGORITHMS
 
 MODEL_FILE = "implicit-model.npz"
@@ -99,7 +99,7 @@ def interaction_matrix(data: Interactions, n_users: int, n_items: int) -> Any:
     return m
 
 
-def implicit_class(algorithm: str) -> type:
+def implicit_class(algorithm: str) -> Any:
     path = ALGORITHMS[algorithm].cls
     assert path is not None, algorithm
     module, _, name = path.rpartition(".")
@@ -293,6 +293,6 @@ class ImplicitHandler(Handler):
 
 
 if __name__ == "__main__":
-    from omnirec_core.worker import main
+    from omnirec_core.runner.serve import main
 
     main(ImplicitHandler())

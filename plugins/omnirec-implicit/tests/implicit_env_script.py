@@ -37,7 +37,7 @@ from omnirec_implicit.worker import (
     interaction_matrix,
 )
 
-from omnirec_core.runner_api import ConfigError, FitRequest, Interactions, PredictRequest
+from omnirec_core.runner import ConfigError, FitRequest, Interactions, PredictRequest
 
 
 def columns(directory: Path) -> dict[str, np.ndarray]:

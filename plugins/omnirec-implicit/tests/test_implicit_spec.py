@@ -17,8 +17,9 @@ import pytest
 from omnirec_implicit import plugin
 from omnirec_implicit.algorithms import ALGORITHMS
 
-from omnirec_core import NO_DEFAULT, hookspecs
-from omnirec_core.runner_api import ConfigError, FitRequest, Interactions, PredictRequest, UserIndex
+from omnirec_core import NO_DEFAULT
+from omnirec_core.plugin import hookspecs
+from omnirec_core.runner import ConfigError, FitRequest, Interactions, PredictRequest, UserIndex
 
 worker = pytest.importorskip("omnirec_implicit.worker")
 
@@ -69,7 +70,7 @@ def test_docs_list_every_algorithm_with_its_keys_and_defaults() -> None:
 
 
 def test_docs_example_plans_are_valid_for_this_runner(tmp_path: Path) -> None:
-    from omnirec_core.planfile import load_run_file
+    from omnirec_core.experiment.runfile import load_run_file
 
     blocks = [b.split("```")[0] for b in DOCS.read_text().split("```toml\n")[1:]]
     checked = 0
