@@ -92,8 +92,13 @@ def ml100k_explicit() -> Any:
     return UserHoldout(0.2).process(RecSysDataSet.use_dataloader("ml-100k"))
 
 
-def run_plan(checkpoint_dir: Path, dataset: Any, algorithms: dict[str, dict[str, Any]], metrics: Any,
-             env_manager: EnvManager) -> Any:
+def run_plan(
+    checkpoint_dir: Path,
+    dataset: Any,
+    algorithms: dict[str, dict[str, Any]],
+    metrics: Any,
+    env_manager: EnvManager,
+) -> Any:
     """Run ``{"Runner.Algo": config}`` through the Coordinator; return the Evaluator."""
     from omnirec_core import Coordinator, ExperimentPlan
 

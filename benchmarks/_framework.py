@@ -92,4 +92,6 @@ def compare(
             config = (configs or {}).get(algo)
             through = min(time_omnirec(ds, f"{runner}.{algo}", config) for _ in range(repeat))
             ratio = through / direct
-            print(f"{algo:24s} {direct:9.2f} {through:10.2f} {ratio:6.2f}  {'OK' if ratio < 1.2 else 'MISSED'}")
+            print(
+                f"{algo:24s} {direct:9.2f} {through:10.2f} {ratio:6.2f}  {'OK' if ratio < 1.2 else 'MISSED'}"
+            )

@@ -53,9 +53,7 @@ def naive_kcore(df: pd.DataFrame, k: int) -> pd.DataFrame:
             return df
 
 
-def naive_user_holdout(
-    df: pd.DataFrame, frac: float, seed: int
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+def naive_user_holdout(df: pd.DataFrame, frac: float, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per-user random holdout the obvious pandas way: sample inside groupby().apply."""
 
     def pick(g: pd.DataFrame) -> pd.DataFrame:
@@ -88,15 +86,11 @@ def timed(label: str, fn, *args):  # type: ignore[no-untyped-def]
     return out, clock
 
 
-def run_omnirec(
-    df: pd.DataFrame, *, canonicalise: bool = True
-) -> tuple[Clock, Clock, RecSysDataSet]:
+def run_omnirec(df: pd.DataFrame, *, canonicalise: bool = True) -> tuple[Clock, Clock, RecSysDataSet]:
     """Returns (clock of everything, clock of prune + holdout, result)."""
     total = Clock()
     if canonicalise:
-        ds, clock = timed(
-            "canonicalise (from_dataframe)", RecSysDataSet.from_dataframe, df, "bench"
-        )
+        ds, clock = timed("canonicalise (from_dataframe)", RecSysDataSet.from_dataframe, df, "bench")
         total += clock
     else:
         ds = RecSysDataSet.from_dataframe(df, "bench")

@@ -17,4 +17,9 @@ if __name__ == "__main__":
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=2)
     args = ap.parse_args()
-    compare("LensKit", ["ItemKNNScorer", "ImplicitMFScorer"], Path(__file__).with_name("direct_lenskit.py"), args.repeat)
+    compare(
+        "LensKit",
+        ["ItemKNNScorer", "ImplicitMFScorer"],
+        Path(__file__).with_name("direct_lenskit.py"),
+        args.repeat,
+    )

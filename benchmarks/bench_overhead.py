@@ -32,7 +32,9 @@ def main() -> None:
     envs.ensure(get_runner("Fake"))
     print(f"fake runner env ready in {time.perf_counter() - t:.2f} s (excluded from the figures)")
 
-    ds = UserHoldout(0.2).process(RecSysDataSet.from_dataframe(generate(1000, 800, 30000, seed=1), name="bench"))
+    ds = UserHoldout(0.2).process(
+        RecSysDataSet.from_dataframe(generate(1000, 800, 30000, seed=1), name="bench")
+    )
     plan = ExperimentPlan("overhead")
     # Distinct configs of a cheap algorithm: one job each.
     plan.add_algorithm("Fake.Pop", {"sleep": [i * 1e-6 for i in range(args.jobs)]})
@@ -54,11 +56,15 @@ def main() -> None:
         rerun = time.perf_counter() - t
         units_after = len(list((ckpt / "units").rglob("*.done.json")))
     print(f"jobs: {n}, run wall {wall:.2f} s, inside runner handlers {handler:.2f} s")
-    print(f"coordinator overhead per job: {overhead * 1000:.1f} ms (target < 1000 ms) "
-          f"-> {'OK' if overhead < 1 else 'MISSED'}")
+    print(
+        f"coordinator overhead per job: {overhead * 1000:.1f} ms (target < 1000 ms) "
+        f"-> {'OK' if overhead < 1 else 'MISSED'}"
+    )
     print(f"overhead / handler time ratio: {(wall - handler) / max(handler, 1e-9):.2f}")
-    print(f"re-run of the done plan: {rerun:.2f} s (target < 2 s), runner units started: "
-          f"{units_after - units} -> {'OK' if rerun < 2 and units_after == units else 'MISSED'}")
+    print(
+        f"re-run of the done plan: {rerun:.2f} s (target < 2 s), runner units started: "
+        f"{units_after - units} -> {'OK' if rerun < 2 and units_after == units else 'MISSED'}"
+    )
 
 
 if __name__ == "__main__":

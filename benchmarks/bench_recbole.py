@@ -17,5 +17,10 @@ if __name__ == "__main__":
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=2)
     args = ap.parse_args()
-    compare("RecBole", ["BPR"], Path(__file__).with_name("direct_recbole.py"), args.repeat,
-            configs={"BPR": {"epochs": 5}})
+    compare(
+        "RecBole",
+        ["BPR"],
+        Path(__file__).with_name("direct_recbole.py"),
+        args.repeat,
+        configs={"BPR": {"epochs": 5}},
+    )

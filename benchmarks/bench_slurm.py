@@ -53,10 +53,19 @@ def main() -> None:
     base = Path(tempfile.mkdtemp(prefix="bench-slurm-"))
     try:
         t_local, ev_local = run(base / "local", max_workers=args.local_workers)
-        ex = SlurmExecutor(cpus=1, mem="500M", time="30:00", bundle=args.bundle, array_limit=args.array_limit,
-                           poll_interval=0.5)
+        ex = SlurmExecutor(
+            cpus=1,
+            mem="500M",
+            time="30:00",
+            bundle=args.bundle,
+            array_limit=args.array_limit,
+            poll_interval=0.5,
+        )
         t_slurm, ev_slurm = run(base / "slurm", executor=ex, max_workers=args.local_workers)
-        tasks = sum(len(json.loads(f.read_text())["subunits"]) for f in (base / "slurm" / "units").glob("*/slurm.json"))
+        tasks = sum(
+            len(json.loads(f.read_text())["subunits"])
+            for f in (base / "slurm" / "units").glob("*/slurm.json")
+        )
         key = ["algorithm", "config", "metric", "k"]
         a = ev_local.get_results()  # type: ignore[attr-defined]
         b = ev_slurm.get_results()  # type: ignore[attr-defined]

@@ -179,8 +179,15 @@ def main() -> None:
     nbytes = user.nbytes + item.nbytes
     tiny = write_columns(tmp / "tiny", {"user": np.arange(10), "item": np.arange(10)})
     with RunnerProcess("Fake", sys.executable, MODULE, log_dir=tmp / "logs", tls=ca) as rp:
-        fields = dict(algorithm="Pop", config={}, seed=1, job_dir=str(tmp / "job"), n_users=100_000,
-                      n_items=1000, feedback="implicit")
+        fields = dict(
+            algorithm="Pop",
+            config={},
+            seed=1,
+            job_dir=str(tmp / "job"),
+            n_users=100_000,
+            n_items=1000,
+            feedback="implicit",
+        )
         small = {**fields, "n_users": 10, "n_items": 10}
         rp.call("fit", FitMessage(train=tiny, **small).to_body())
         calls = []
@@ -188,8 +195,10 @@ def main() -> None:
             t0 = time.perf_counter()
             rp.call("predict", PredictMessage(k=0, out_dir=str(tmp / "out"), train=tiny, **small).to_body())
             calls.append(time.perf_counter() - t0)
-        print("  full call('predict') with nothing to predict, to a fake runner (verifies 2 tiny "
-              f"column files, loads its model; median of 200): {ms(statistics.median(calls))}")
+        print(
+            "  full call('predict') with nothing to predict, to a fake runner (verifies 2 tiny "
+            f"column files, loads its model; median of 200): {ms(statistics.median(calls))}"
+        )
 
         t0 = time.perf_counter()
         train = write_columns(tmp / "bulk", {"user": user, "item": item})

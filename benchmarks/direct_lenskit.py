@@ -1,6 +1,6 @@
 """Direct LensKit run for the overhead benchmark (runs inside the LensKit env).
 
-    ENV_PYTHON benchmarks/direct_lenskit.py DATA_DIR SCORER
+ENV_PYTHON benchmarks/direct_lenskit.py DATA_DIR SCORER
 """
 
 import importlib
@@ -18,7 +18,9 @@ from lenskit.training import TrainingOptions
 MODULES = {"ItemKNNScorer": "lenskit.knn", "ImplicitMFScorer": "lenskit.als", "EASEScorer": "lenskit.knn"}
 data, name = Path(sys.argv[1]), sys.argv[2]
 meta = json.loads((data / "meta.json").read_text())
-frame = pd.DataFrame({"user_id": np.load(data / "train_user.npy"), "item_id": np.load(data / "train_item.npy")})
+frame = pd.DataFrame(
+    {"user_id": np.load(data / "train_user.npy"), "item_id": np.load(data / "train_item.npy")}
+)
 ds = from_interactions_df(frame)
 scorer = getattr(importlib.import_module(MODULES[name]), name)
 kwargs = {"feedback": "implicit"} if name == "ItemKNNScorer" else {}

@@ -25,7 +25,11 @@ ds_dir.mkdir()
 train_u, train_i = np.load(data / "train_user.npy"), np.load(data / "train_item.npy")
 test_u, test_i = np.load(data / "test_user.npy"), np.load(data / "test_item.npy")
 header = "user_id:token\titem_id:token\n"
-for part, (u, i) in {"train": (train_u, train_i), "valid": (test_u[:1], test_i[:1]), "test": (test_u, test_i)}.items():
+for part, (u, i) in {
+    "train": (train_u, train_i),
+    "valid": (test_u[:1], test_i[:1]),
+    "test": (test_u, test_i),
+}.items():
     with open(ds_dir / f"bench.{part}.inter", "w") as fh:
         fh.write(header)
         fh.writelines(f"{a}\t{b}\n" for a, b in zip(u, i))

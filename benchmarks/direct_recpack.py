@@ -1,6 +1,6 @@
 """Direct RecPack run for the overhead benchmark (runs inside the RecPack env).
 
-    ENV_PYTHON benchmarks/direct_recpack.py DATA_DIR ALGORITHM
+ENV_PYTHON benchmarks/direct_recpack.py DATA_DIR ALGORITHM
 """
 
 import json

@@ -4,7 +4,11 @@ import importlib
 import warnings
 
 globals().update(
-    {k: v for k, v in vars(importlib.import_module("omnirec_core.plugin.hookspecs")).items() if not k.startswith("__")}
+    {
+        k: v
+        for k, v in vars(importlib.import_module("omnirec_core.plugin.hookspecs")).items()
+        if not k.startswith("__")
+    }
 )
 warnings.warn(
     "omnirec_core.hookspecs moved to omnirec_core.plugin.hookspecs; the old path goes away in the next minor release",

@@ -116,7 +116,10 @@ def test_changed_artifacts_are_detected_and_redone(checkpoint_dir: Path) -> None
     assert after[key_pop] == fits[key_pop]  # predictions redone from the intact model
     assert np.load(score)[0] != arr[0]
     events = Journal(checkpoint_dir).read()
-    assert any(e["job"].endswith(pop.name) and e["phase"] == "predict" and e["event"] == "started" for e in events[-40:])
+    assert any(
+        e["job"].endswith(pop.name) and e["phase"] == "predict" and e["event"] == "started"
+        for e in events[-40:]
+    )
 
 
 @pytest.mark.slow
@@ -145,7 +148,8 @@ def test_kill_dash_nine_at_random_moments_then_resume(checkpoint_dir: Path, tmp_
     written: dict[str, int] = {}
     for _ in range(6):
         proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.support.experiment", str(checkpoint_dir), "4", "0.3"], cwd=ROOT,
+            [sys.executable, "-m", "tests.support.experiment", str(checkpoint_dir), "4", "0.3"],
+            cwd=ROOT,
             stderr=subprocess.DEVNULL,
         )
         time.sleep(rnd.uniform(0.5, 3.0))
@@ -228,7 +232,9 @@ def test_folds_run_in_order_and_show_a_fold_column(checkpoint_dir: Path) -> None
     ev = experiment.run(checkpoint_dir, ds=ds, p=p, evaluator=Evaluator(NDCG([10])))
     res = ev.get_results()
     assert sorted(res["fold"].tolist()) == [0, 1, 2]
-    starts = [e["job"] for e in Journal(checkpoint_dir).read() if e["phase"] == "fit" and e["event"] == "started"]
+    starts = [
+        e["job"] for e in Journal(checkpoint_dir).read() if e["phase"] == "fit" and e["event"] == "started"
+    ]
     assert [s[-6:] for s in starts] == ["fold_0", "fold_1", "fold_2"]
 
 
@@ -251,7 +257,9 @@ def test_parallel_workers_give_the_same_results(tmp_path: Path) -> None:
         ({"Fake.Pop": {"shrinkage": 1}}, "does not accept config key(s) 'shrinkage'"),
     ],
 )
-def test_validation_errors_are_one_clear_message(checkpoint_dir: Path, algorithms: dict, message: str) -> None:
+def test_validation_errors_are_one_clear_message(
+    checkpoint_dir: Path, algorithms: dict, message: str
+) -> None:
     p = ExperimentPlan("bad")
     for name, cfg in algorithms.items():
         p.add_algorithm(name, cfg)
@@ -310,12 +318,17 @@ def test_plan_file_through_the_cli(tmp_path: Path) -> None:
     env = {**os.environ, "OMNIREC_RUNNER_ISOLATION": "none"}
     out = subprocess.run(
         [sys.executable, "-m", "omnirec_core.cli", "run", str(plan_file), "-q"],
-        capture_output=True, text=True, env=env, cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
     )
     assert out.returncode == 0, out.stderr
     assert "NDCG@10" in out.stdout and "Fake.ItemCF" in out.stdout
     status = subprocess.run(
         [sys.executable, "-m", "omnirec_core.cli", "status", str(tmp_path / "ck")],
-        capture_output=True, text=True, env=env,
+        capture_output=True,
+        text=True,
+        env=env,
     )
     assert "3 done" in status.stdout

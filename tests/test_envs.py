@@ -72,9 +72,7 @@ def test_key_changes_with_runner_name_and_dir_names_it(tmp_path: Path) -> None:
     assert plan.key != mgr.plan(tiny("Other")).key
 
 
-def test_pip_options_from_env_are_keyed_and_last(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_pip_options_from_env_are_keyed_and_last(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     plain = EnvManager(tmp_path).plan(tiny()).key
     monkeypatch.setenv("OMNIREC_PIP_OPTIONS", "--extra-index-url 'https://example.invalid/simple'")
     mgr = EnvManager(tmp_path, pip_options=["--prefer-binary"])
@@ -243,7 +241,9 @@ def test_cli_remove_and_prune_half_built(tmp_path: Path, tiny_runner: RunnerSpec
 
 def _worker_modules() -> list[str]:
     """The runner SDK's modules (everything a runner env imports of the core)."""
-    return sorted(f"omnirec_core.runner.{p.stem}" for p in (ROOT / "omnirec_core" / "runner").glob("[!_]*.py"))
+    return sorted(
+        f"omnirec_core.runner.{p.stem}" for p in (ROOT / "omnirec_core" / "runner").glob("[!_]*.py")
+    )
 
 
 @pytest.mark.slow
@@ -316,8 +316,7 @@ def test_concurrent_ensure_builds_once(tmp_path: Path) -> None:
         print(json.dumps([env.built, env.created, str(env.path)]))
     """)
     procs = [
-        subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
-        for _ in range(2)
+        subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True) for _ in range(2)
     ]
     results = [json.loads(p.communicate()[0].strip().splitlines()[-1]) for p in procs]
     assert all(p.returncode == 0 for p in procs)

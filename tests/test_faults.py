@@ -23,8 +23,16 @@ from omnirec_core.runner.wire import ProtocolError
 
 
 def _fit(tmp_path: Path, train: dict[str, Any], **config: Any) -> dict[str, Any]:
-    return FitMessage(algorithm="Pop", config=config, seed=1, job_dir=str(tmp_path / "job"), n_users=40,
-                    n_items=60, feedback="implicit", train=train).to_body()
+    return FitMessage(
+        algorithm="Pop",
+        config=config,
+        seed=1,
+        job_dir=str(tmp_path / "job"),
+        n_users=40,
+        n_items=60,
+        feedback="implicit",
+        train=train,
+    ).to_body()
 
 
 def test_sigkill_mid_fit_is_reported_as_likely_oom_and_the_group_is_cleaned(tmp_path: Path) -> None:
@@ -167,14 +175,19 @@ COORDINATOR = textwrap.dedent(
 @pytest.mark.slow
 @pytest.mark.parametrize("state", ["idle", "busy"])
 def test_runner_exits_by_itself_when_the_coordinator_is_killed(tmp_path: Path, state: str) -> None:
-    coord = subprocess.Popen([sys.executable, "-c", COORDINATOR, str(tmp_path), state],
-                             stdout=subprocess.PIPE, text=True)
+    coord = subprocess.Popen(
+        [sys.executable, "-c", COORDINATOR, str(tmp_path), state], stdout=subprocess.PIPE, text=True
+    )
     try:
         runner_pid = int(coord.stdout.readline())  # type: ignore[union-attr]
         assert is_running(runner_pid)
         if state == "busy":
-            assert wait_until(lambda: "fitting" in (tmp_path / "logs" / "Fake.log").read_text()
-                              or (tmp_path / "j").exists(), 60)
+            assert wait_until(
+                lambda: (
+                    "fitting" in (tmp_path / "logs" / "Fake.log").read_text() or (tmp_path / "j").exists()
+                ),
+                60,
+            )
         coord.kill()
         coord.wait()
         # Nobody reaps the orphan here (it becomes init's child): "exited" means not running.

@@ -36,7 +36,9 @@ def test_hook_is_documented(hook: str) -> None:
     doc = inspect.getdoc(getattr(hookspecs, hook)) or ""
     for section in ("Parameters:", "Returns:", "Example::", "@hookimpl"):
         assert section in doc, f"{hook} docstring lacks {section!r}"
-    assert hook in (ROOT / "docs" / "plugin-guide.md").read_text(), f"docs/plugin-guide.md does not mention {hook}"
+    assert hook in (ROOT / "docs" / "plugin-guide.md").read_text(), (
+        f"docs/plugin-guide.md does not mention {hook}"
+    )
 
 
 @pytest.mark.parametrize("hook", HOOKS)

@@ -75,8 +75,16 @@ def guide_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     venv = tmp_path_factory.mktemp("guide") / "venv"
     session = virtualenv.cli_run(
-        [str(venv), "--python", sys.executable, "--no-setuptools", "--no-periodic-update",
-         "--activators", "", "--quiet"],
+        [
+            str(venv),
+            "--python",
+            sys.executable,
+            "--no-setuptools",
+            "--no-periodic-update",
+            "--activators",
+            "",
+            "--quiet",
+        ],
         setup_logging=False,
     )
     # --system-site-packages would give the *base* interpreter's packages, not those of
@@ -87,7 +95,8 @@ def guide_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     python = venv / "bin" / "python"
     out = subprocess.run(
         [str(python), "-m", "pip", "install", "--quiet", "--no-deps", "-e", str(EXAMPLE)],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     assert out.returncode == 0, out.stdout + out.stderr
     return python
@@ -113,7 +122,9 @@ def test_example_entry_point_is_discovered(guide_venv: Path) -> None:
 def test_example_own_tests_pass(guide_venv: Path) -> None:
     out = subprocess.run(
         [str(guide_venv), "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:benchmark", "tests"],
-        cwd=EXAMPLE, capture_output=True, text=True,
+        cwd=EXAMPLE,
+        capture_output=True,
+        text=True,
     )
     assert out.returncode == 0, out.stdout + out.stderr
     assert "1 passed" in out.stdout
@@ -125,7 +136,8 @@ def test_example_env_builds_and_serves_fit_predict(
 ) -> None:
     out = subprocess.run(
         [str(guide_venv), "-c", SCRIPT, str(env_cache_dir), str(tmp_path)],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     got = json.loads(out.stdout.strip().splitlines()[-1])

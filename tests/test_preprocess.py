@@ -312,9 +312,7 @@ def test_time_filter_needs_timestamps(timed):
 
 
 def test_time_filter_removing_everything_names_the_data_span(timed):
-    with pytest.raises(
-        DataError, match=r"removed every interaction.*spans 100 \(1970-01-01T00:01:40\)"
-    ):
+    with pytest.raises(DataError, match=r"removed every interaction.*spans 100 \(1970-01-01T00:01:40\)"):
         TimeFilter(start=10_000).process(timed)
 
 
@@ -468,9 +466,7 @@ def test_custom_step_subclass(ds):
 # ---- persistence -----------------------------------------------------------------
 def test_lineage_and_report_survive_save_and_load(ds, tmp_path):
     set_random_state(11)
-    out = Pipe(Subsample(frac=0.8), MakeImplicit(3), CorePruning(3), UserHoldout(0.2, 0.1)).process(
-        ds
-    )
+    out = Pipe(Subsample(frac=0.8), MakeImplicit(3), CorePruning(3), UserHoldout(0.2, 0.1)).process(ds)
     path = out.save(tmp_path / "prepared")
     back = RecSysDataSet.load(path)
     assert back.lineage == out.lineage

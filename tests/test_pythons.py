@@ -123,9 +123,7 @@ def test_argument_beats_variable(isolated: Path, monkeypatch: pytest.MonkeyPatch
     assert find_python(MINOR, str(exe)) == exe
 
 
-def test_bad_override_is_an_error_not_a_fallback(
-    isolated: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_bad_override_is_an_error_not_a_fallback(isolated: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(version_env_var(MINOR), str(isolated / "missing-python"))
     with pytest.raises(PythonNotFoundError, match=r"Fix or unset OMNIREC_PYTHON_\d+_\d+"):
         find_python(MINOR)

@@ -37,14 +37,18 @@ needs_ray = pytest.mark.skipif(not HAVE_RAY, reason="Ray is not installed: pip i
 
 
 def state(ckpt: Path) -> list[dict[str, Any]]:
-    return [s for f in sorted((ckpt / "units").glob("*/ray.json")) for s in json.loads(f.read_text())["subunits"]]
+    return [
+        s for f in sorted((ckpt / "units").glob("*/ray.json")) for s in json.loads(f.read_text())["subunits"]
+    ]
 
 
 def test_runner_env_strips_ray_variables_and_keeps_cuda(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RAY_ADDRESS", "127.0.0.1:6379")
     monkeypatch.setenv("RAY_AUTH_TOKEN", "secret")
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "1")
-    env = runner_env(UnitSpec(runner="Fake", worker_module="m", python="python", jobs=[], threads=2, env_vars={"X": "y"}))
+    env = runner_env(
+        UnitSpec(runner="Fake", worker_module="m", python="python", jobs=[], threads=2, env_vars={"X": "y"})
+    )
     assert env["RAY_ADDRESS"] is None and env["RAY_AUTH_TOKEN"] is None  # removed for the runner
     assert "CUDA_VISIBLE_DEVICES" not in env  # inherited unchanged
     assert env["OMP_NUM_THREADS"] == "2" and env["X"] == "y"
@@ -83,10 +87,19 @@ def ray_head() -> Iterator[tuple[str, str]]:
     temp = tempfile.mkdtemp(prefix="rt-", dir="/tmp")  # short: Ray's socket paths have a length limit
     env = {**os.environ, "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": token, "RAY_USAGE_STATS_ENABLED": "0"}
     cmd = [
-        str(Path(sys.executable).parent / "ray"), "start", "--head", "--block",
-        "--node-ip-address=127.0.0.1", f"--port={_free_port()}", "--dashboard-host=127.0.0.1",
-        f"--dashboard-port={dash}", "--num-cpus=2", "--num-gpus=0", "--object-store-memory=100000000",
-        f"--temp-dir={temp}", "--disable-usage-stats",
+        str(Path(sys.executable).parent / "ray"),
+        "start",
+        "--head",
+        "--block",
+        "--node-ip-address=127.0.0.1",
+        f"--port={_free_port()}",
+        "--dashboard-host=127.0.0.1",
+        f"--dashboard-port={dash}",
+        "--num-cpus=2",
+        "--num-gpus=0",
+        "--object-store-memory=100000000",
+        f"--temp-dir={temp}",
+        "--disable-usage-stats",
     ]
     log = open(Path(temp) / "head.log", "w")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(cmd, env=env, start_new_session=True, stdout=log, stderr=subprocess.STDOUT)

@@ -119,7 +119,11 @@ def sorted_results(ev: Evaluator) -> pd.DataFrame:
 
 def state(ckpt: Path) -> list[dict[str, Any]]:
     """Every sub-unit record of every run's slurm.json."""
-    return [s for f in sorted((ckpt / "units").glob("*/slurm.json")) for s in json.loads(f.read_text())["subunits"]]
+    return [
+        s
+        for f in sorted((ckpt / "units").glob("*/slurm.json"))
+        for s in json.loads(f.read_text())["subunits"]
+    ]
 
 
 def events(ckpt: Path) -> list[dict[str, Any]]:
@@ -241,14 +245,18 @@ def test_cancelled_task_is_resubmitted(tmp_path: Path, local_slow: pd.DataFrame)
     pd.testing.assert_frame_equal(results, local_slow)
 
 
-def test_killed_coordinator_reattaches_without_duplicating_work(tmp_path: Path, local_slow: pd.DataFrame) -> None:
+def test_killed_coordinator_reattaches_without_duplicating_work(
+    tmp_path: Path, local_slow: pd.DataFrame
+) -> None:
     ckpt = tmp_path / "ck"
     opts = {**FAST, "bundle": 1, "array_limit": 1}
     code = (
         "import sys; from pathlib import Path; from tests.test_slurm import run_plan, SlurmExecutor; "
         f"run_plan(Path(sys.argv[1]), 'slow', SlurmExecutor(**{opts!r}), bound=False)"
     )
-    proc = subprocess.Popen([sys.executable, "-c", code, str(ckpt)], cwd=ROOT, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, str(ckpt)], cwd=ROOT, stderr=subprocess.PIPE, text=True
+    )
     try:
         wait_for(lambda: fit_starts(ckpt) or proc.poll() is not None, "the first job to start")
         assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
@@ -278,7 +286,9 @@ def test_killed_coordinator_reattaches_without_duplicating_work(tmp_path: Path, 
     starts = fit_starts(ckpt)
     assert len(starts) == 6 and set(starts.values()) == {1}
     assert len(list((ckpt / "units").rglob("*.done.json"))) == 6
-    journal_starts = Counter(e["job"] for e in Journal(ckpt).read() if e["phase"] == "fit" and e["event"] == "started")
+    journal_starts = Counter(
+        e["job"] for e in Journal(ckpt).read() if e["phase"] == "fit" and e["event"] == "started"
+    )
     assert max(journal_starts.values()) == 1
     pd.testing.assert_frame_equal(results, local_slow)
 
@@ -290,7 +300,9 @@ def test_interrupted_coordinator_cancels_its_tasks(tmp_path: Path) -> None:
         "import sys; from pathlib import Path; from tests.test_slurm import run_plan, SlurmExecutor; "
         f"run_plan(Path(sys.argv[1]), 'slow', SlurmExecutor(**{opts!r}), bound=False)"
     )
-    proc = subprocess.Popen([sys.executable, "-c", code, str(ckpt)], cwd=ROOT, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, str(ckpt)], cwd=ROOT, stderr=subprocess.PIPE, text=True
+    )
     try:
         wait_for(lambda: fit_starts(ckpt) or proc.poll() is not None, "the first job to start")
         proc.send_signal(signal.SIGINT)
@@ -303,7 +315,9 @@ def test_interrupted_coordinator_cancels_its_tasks(tmp_path: Path) -> None:
     assert len(tasks) == 6
 
     def settled() -> dict[str, str] | None:
-        rows = subprocess.run(["squeue", "-h", "-r", "-t", "all", "-o", "%i|%T"], capture_output=True, text=True)
+        rows = subprocess.run(
+            ["squeue", "-h", "-r", "-t", "all", "-o", "%i|%T"], capture_output=True, text=True
+        )
         queue = dict(line.split("|", 1) for line in rows.stdout.split())
         # Pending tasks cancelled together stay in the array's own record (its bare id).
         st = {t: queue.get(t) or queue.get(t.split("_")[0], "?") for t in tasks}
@@ -345,7 +359,9 @@ def test_lost_tasks_are_retried_then_fail_with_the_cause(tmp_path: Path) -> None
 
 def test_gpu_jobs_request_gres_and_see_the_device(tmp_path: Path) -> None:
     ckpt = tmp_path / "ck"
-    tpl = default_template().replace("${command}", 'echo "gpus=${gpus} cuda=$CUDA_VISIBLE_DEVICES"\n${command}')
+    tpl = default_template().replace(
+        "${command}", 'echo "gpus=${gpus} cuda=$CUDA_VISIBLE_DEVICES"\n${command}'
+    )
     ex = SlurmExecutor(template=tpl, bundle=10, **FAST)
     p = ExperimentPlan("gpu")
     p.add_algorithm("Fake.Pop")
@@ -371,7 +387,10 @@ def test_array_size_and_submit_limits_are_respected(tmp_path: Path) -> None:
     assert len(subs) == 8 and max(arrays.values()) <= 2 and ex.submissions == len(arrays) >= 4
     # Never more than 2 of our tasks in the queue: at each submission, count those not yet finished.
     spans = [
-        (s["attempts"][0]["time"], json.loads((ckpt / "units" / s["spec"]).with_suffix(".done.json").read_text())["finished"])
+        (
+            s["attempts"][0]["time"],
+            json.loads((ckpt / "units" / s["spec"]).with_suffix(".done.json").read_text())["finished"],
+        )
         for s in subs
     ]
     for t, _ in spans:
@@ -379,9 +398,20 @@ def test_array_size_and_submit_limits_are_respected(tmp_path: Path) -> None:
 
 
 def test_template_keeps_shell_variables_and_needs_a_command() -> None:
-    text = render_template(default_template(), {"command": "run-me", "job_name": "j", "log_path": "/x/%A_%a.log",
-                                                 "cpus": 2, "mem": "1G", "time": "1:00", "gpus": 0, "gres": "",
-                                                 "partition": ""})
+    text = render_template(
+        default_template(),
+        {
+            "command": "run-me",
+            "job_name": "j",
+            "log_path": "/x/%A_%a.log",
+            "cpus": 2,
+            "mem": "1G",
+            "time": "1:00",
+            "gpus": 0,
+            "gres": "",
+            "partition": "",
+        },
+    )
     assert "#SBATCH --cpus-per-task=2" in text and text.rstrip().endswith("run-me")
     assert "${SLURM_ARRAY_TASK_ID:-0}" in text and "$(hostname)" in text
     with pytest.raises(Exception, match="no \\$\\{command\\}"):

@@ -15,7 +15,11 @@ from omnirec_core import NO_DEFAULT, AlgorithmSpec, Param
         (Param("l2", float, low=0), float("nan"), "must be a number ≥ 0, got nan"),
         (Param("k", int, low=1, high=500), 2.5, "must be an integer in [1, 500], got 2.5"),
         (Param("k", int, low=1), True, "must be an integer ≥ 1, got True"),
-        (Param("sim", str, choices=("cosine", "jaccard")), "cos", "must be one of 'cosine', 'jaccard', got 'cos'"),
+        (
+            Param("sim", str, choices=("cosine", "jaccard")),
+            "cos",
+            "must be one of 'cosine', 'jaccard', got 'cos'",
+        ),
         (Param("flag", bool), 1, "must be true or false, got 1"),
         (Param("k", int), None, "must be an integer, got None"),
         (Param("dims", list), 64, "must be a list, got 64"),

@@ -383,9 +383,7 @@ def test_user_cross_validation(ds):
     for f in folds:
         assert f.val is None
         assert (per_user(f.train, n)[eligible] >= 1).all()
-    assert (
-        out.meta["split_report"]["kind"] == "folded" and len(out.meta["split_report"]["folds"]) == 4
-    )
+    assert out.meta["split_report"]["kind"] == "folded" and len(out.meta["split_report"]["folds"]) == 4
 
 
 def test_user_cross_validation_with_validation_and_drop(ds):

@@ -38,7 +38,10 @@ def test_private_dir_and_files_are_owner_only_and_removed(tmp_path: Path) -> Non
             key = serialization.load_pem_private_key(key_file.read_bytes(), None)
             assert key.public_key().public_numbers() != ca_pub
         assert creds.fingerprint == fingerprint(
-            x509.load_pem_x509_certificate(creds.cert_path.read_bytes()).public_bytes(serialization.Encoding.DER))
+            x509.load_pem_x509_certificate(creds.cert_path.read_bytes()).public_bytes(
+                serialization.Encoding.DER
+            )
+        )
         ca.discard(creds)
         assert not creds.key_path.exists()
         directory = ca.directory
@@ -124,24 +127,31 @@ def _rogue_attempts(port: int, other: RunCA, same: RunCA) -> dict[str, bytes | s
     """Connect as: plaintext, TLS without a client cert, another CA's cert, another runner's
     cert; send a hello each time and return what came back (bytes) or the refusal."""
     outcomes: dict[str, bytes | str] = {}
-    hello = encode(Message("hello", 1, {"protocol": 1, "runner": "Fake", "framework_version": "x",
-                                        "python": "3", "pid": 1}))
+    hello = encode(
+        Message(
+            "hello", 1, {"protocol": 1, "runner": "Fake", "framework_version": "x", "python": "3", "pid": 1}
+        )
+    )
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
             s.sendall(hello)
             outcomes["plain"] = s.recv(100)
     except OSError as exc:
         outcomes["plain"] = f"refused {type(exc).__name__}"
-    for label, creds in (("nocert", None), ("otherca", other.issue_client("Fake")),
-                         ("otherrunner", same.issue_client("Fake"))):
+    for label, creds in (
+        ("nocert", None),
+        ("otherca", other.issue_client("Fake")),
+        ("otherrunner", same.issue_client("Fake")),
+    ):
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         ctx.minimum_version = ssl.TLSVersion.TLSv1_3
         ctx.load_verify_locations(cafile=str(same.ca_path))
         if creds is not None:
             ctx.load_cert_chain(str(creds.cert_path), str(creds.key_path))
         try:
-            with ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=30),
-                                 server_hostname="127.0.0.1") as s:
+            with ctx.wrap_socket(
+                socket.create_connection(("127.0.0.1", port), timeout=30), server_hostname="127.0.0.1"
+            ) as s:
                 s.sendall(hello)
                 outcomes[label] = s.recv(100)  # TLS 1.3: a refused client cert shows up here
         except OSError as exc:

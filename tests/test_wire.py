@@ -30,16 +30,37 @@ from omnirec_core.runner.wire import (
     encode,
 )
 
-COLS = {"rows": 3, "columns": {c: {"path": f"/x/{c}.npy", "sha256": "0" * 64, "dtype": "int64"}
-                               for c in ("user", "item")}}
-FIT = FitMessage(algorithm="Pop", config={"a": [1, 2.5, None, {"b": "c"}]}, seed=3, job_dir="/j",
-               n_users=4, n_items=5, feedback="implicit", train=COLS).to_body()
-PREDICT = PredictMessage(k=10, out_dir="/o", users={"rows": 2, "columns": {"user": COLS["columns"]["user"]}},
-                       algorithm="Pop", config={}, seed=3, job_dir="/j", n_users=4, n_items=5,
-                       feedback="explicit", train=COLS).to_body()
+COLS = {
+    "rows": 3,
+    "columns": {c: {"path": f"/x/{c}.npy", "sha256": "0" * 64, "dtype": "int64"} for c in ("user", "item")},
+}
+FIT = FitMessage(
+    algorithm="Pop",
+    config={"a": [1, 2.5, None, {"b": "c"}]},
+    seed=3,
+    job_dir="/j",
+    n_users=4,
+    n_items=5,
+    feedback="implicit",
+    train=COLS,
+).to_body()
+PREDICT = PredictMessage(
+    k=10,
+    out_dir="/o",
+    users={"rows": 2, "columns": {"user": COLS["columns"]["user"]}},
+    algorithm="Pop",
+    config={},
+    seed=3,
+    job_dir="/j",
+    n_users=4,
+    n_items=5,
+    feedback="explicit",
+    train=COLS,
+).to_body()
 VALID = [
-    Message("hello", 1, {"protocol": 1, "runner": "Fake", "framework_version": "1", "python": "3.11.7",
-                         "pid": 42}),
+    Message(
+        "hello", 1, {"protocol": 1, "runner": "Fake", "framework_version": "1", "python": "3.11.7", "pid": 42}
+    ),
     Message("fit", 2, FIT),
     Message("predict", 3, PREDICT),
     Message("shutdown", 4, {}),
@@ -125,23 +146,46 @@ BAD_PAYLOADS = {
     "heartbeat with re": msgpack.packb(env("heartbeat", {}, re=1)),
     "re string": msgpack.packb(env("error", {"ename": "", "evalue": "", "traceback": ""}, re="1")),
     "hello pid str": msgpack.packb(env("hello", {**VALID[0].body, "pid": "42"})),
-    "hello missing runner": msgpack.packb(env("hello", {k: v for k, v in VALID[0].body.items() if k != "runner"})),
+    "hello missing runner": msgpack.packb(
+        env("hello", {k: v for k, v in VALID[0].body.items() if k != "runner"})
+    ),
     "error evalue int": msgpack.packb(env("error", {"ename": "E", "evalue": 1, "traceback": ""})),
     "fit seed float": msgpack.packb(env("fit", {**FIT, "seed": 1.5})),
     "fit feedback": msgpack.packb(env("fit", {**FIT, "feedback": "both"})),
     "fit negative n_items": msgpack.packb(env("fit", {**FIT, "n_items": -1})),
     "fit no train": msgpack.packb(env("fit", {**FIT, "data": {"val": None}})),
-    "fit train lacks item": msgpack.packb(env("fit", {**FIT, "data": {"train": {
-        "rows": 1, "columns": {"user": COLS["columns"]["user"]}}}})),
-    "fit column path int": msgpack.packb(env("fit", {**FIT, "data": {"train": {
-        "rows": 1, "columns": {c: {**COLS["columns"][c], "path": 5} for c in ("user", "item")}}}})),
+    "fit train lacks item": msgpack.packb(
+        env("fit", {**FIT, "data": {"train": {"rows": 1, "columns": {"user": COLS["columns"]["user"]}}}})
+    ),
+    "fit column path int": msgpack.packb(
+        env(
+            "fit",
+            {
+                **FIT,
+                "data": {
+                    "train": {
+                        "rows": 1,
+                        "columns": {c: {**COLS["columns"][c], "path": 5} for c in ("user", "item")},
+                    }
+                },
+            },
+        )
+    ),
     "fit rows negative": msgpack.packb(env("fit", {**FIT, "data": {"train": {**COLS, "rows": -3}}})),
     "fit config nested key": msgpack.packb(env("fit", {**FIT, "config": {"a": {b"k": 1}}})),
     "predict exclude int": msgpack.packb(env("predict", {**PREDICT, "exclude_train": 1})),
     "predict users lacks user": msgpack.packb(env("predict", {**PREDICT, "users": COLS | {"columns": {}}})),
     "predict negative k": msgpack.packb(env("predict", {**PREDICT, "k": -1})),
-    "deep nesting": msgpack.packb(env("log", {"level": "i", "message": "m", "x": [[[[[[[[[[[[[[[[[[[
-        [[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]})),
+    "deep nesting": msgpack.packb(
+        env(
+            "log",
+            {
+                "level": "i",
+                "message": "m",
+                "x": [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]],
+            },
+        )
+    ),
 }
 
 
@@ -162,8 +206,19 @@ def test_reply_schema() -> None:
 
 
 def test_message_records_round_trip_and_bodies_are_checked_before_sending() -> None:
-    msg = PredictMessage(k=1, out_dir="/o", users=COLS | {"columns": {}}, algorithm="Pop", config={}, seed=1,
-                         job_dir="/j", n_users=1, n_items=1, feedback="implicit", train=COLS)
+    msg = PredictMessage(
+        k=1,
+        out_dir="/o",
+        users=COLS | {"columns": {}},
+        algorithm="Pop",
+        config={},
+        seed=1,
+        job_dir="/j",
+        n_users=1,
+        n_items=1,
+        feedback="implicit",
+        train=COLS,
+    )
     assert PredictMessage.from_body(msg.to_body()) == msg
     assert msg.to_body()["data"] == {"train": COLS, "val": None}
     with pytest.raises(ProtocolError, match="user"):
@@ -180,8 +235,13 @@ def test_schema_is_derived_from_the_message_records() -> None:
     assert BODY_SCHEMA["predict"]["users"] == ((dict, type(None)), True)
     assert BODY_SCHEMA["fit"]["data"] == ((dict,), True)
     assert BODY_SCHEMA["hello"]["sdk"] == ((str,), False)
-    assert set(BODY_SCHEMA["predict"]) == set(BODY_SCHEMA["fit"]) | {"k", "out_dir", "users", "pairs", "exclude_train"}
-
+    assert set(BODY_SCHEMA["predict"]) == set(BODY_SCHEMA["fit"]) | {
+        "k",
+        "out_dir",
+        "users",
+        "pairs",
+        "exclude_train",
+    }
 
 
 SocketPair = Callable[[], tuple[socket.socket, socket.socket]]
@@ -200,6 +260,7 @@ def sockets() -> Iterator[SocketPair]:
     yield pair
     for sock in made:
         sock.close()
+
 
 # ---- real sockets --------------------------------------------------------------------
 
@@ -251,15 +312,24 @@ def test_concurrent_senders_never_interleave_frames(sockets: SocketPair) -> None
 # ---- fuzzing ---------------------------------------------------------------------------
 
 plain = st.recursive(
-    st.none() | st.booleans() | st.integers(-(2**63), 2**64 - 1) | st.floats() | st.text(max_size=20)
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**63), 2**64 - 1)
+    | st.floats()
+    | st.text(max_size=20)
     | st.binary(max_size=20),
     lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=8), inner, max_size=5),
     max_leaves=20,
 )
 envelopes = st.fixed_dictionaries(
-    {"v": st.sampled_from([1, 1, 1, 0, 2, "1"]), "id": st.integers(-2, 2**64 - 1) | st.booleans(),
-     "type": st.sampled_from(["hello", "fit", "predict", "ok", "error", "log", "heartbeat", "shutdown", "x"]),
-     "body": plain},
+    {
+        "v": st.sampled_from([1, 1, 1, 0, 2, "1"]),
+        "id": st.integers(-2, 2**64 - 1) | st.booleans(),
+        "type": st.sampled_from(
+            ["hello", "fit", "predict", "ok", "error", "log", "heartbeat", "shutdown", "x"]
+        ),
+        "body": plain,
+    },
     optional={"re": st.integers(-1, 5) | st.none() | st.text(max_size=2)},
 )
 

@@ -19,8 +19,16 @@ N_USERS, N_ITEMS, K = 40, 60, 7
 
 
 def _fields(tmp_path: Path, train: dict[str, Any], algorithm: str = "Pop", **config: Any) -> dict[str, Any]:
-    return dict(algorithm=algorithm, config=config, seed=11, job_dir=str(tmp_path / f"job-{algorithm}"),
-                n_users=N_USERS, n_items=N_ITEMS, feedback="implicit", train=train)
+    return dict(
+        algorithm=algorithm,
+        config=config,
+        seed=11,
+        job_dir=str(tmp_path / f"job-{algorithm}"),
+        n_users=N_USERS,
+        n_items=N_ITEMS,
+        feedback="implicit",
+        train=train,
+    )
 
 
 def _expected_pop_topk(user: np.ndarray, item: np.ndarray, k: int) -> dict[int, list[int]]:
@@ -39,13 +47,19 @@ def test_pop_fit_predict_round_trip(tmp_path: Path) -> None:
     events: list[Message] = []
     with fake_runner(tmp_path, heartbeat_timeout=5) as rp:
         assert rp.hello["runner"] == "Fake" and rp.hello["pid"] == rp.pid
-        fit = rp.call("fit", FitMessage(**_fields(tmp_path, train, sleep=1.0)).to_body(), on_event=events.append)
+        fit = rp.call(
+            "fit", FitMessage(**_fields(tmp_path, train, sleep=1.0)).to_body(), on_event=events.append
+        )
         assert fit["info"]["rows"] == len(user)
         assert (tmp_path / "job-Pop" / "model.npy").exists()
         assert any(e.type == "heartbeat" for e in events)  # interval 0.5 s during a 1 s fit
         assert any(e.type == "log" and "fitting Pop" in e.body["message"] for e in events)
-        reply = rp.call("predict", PredictMessage(k=K, out_dir=str(tmp_path / "pred"), users=users,
-                                                pairs=pairs, **_fields(tmp_path, train)).to_body())
+        reply = rp.call(
+            "predict",
+            PredictMessage(
+                k=K, out_dir=str(tmp_path / "pred"), users=users, pairs=pairs, **_fields(tmp_path, train)
+            ).to_body(),
+        )
     assert rp.returncode == 0
     assert_cleaned_up(rp)
     top = read_columns(reply["topk"])  # verifies the hashes the runner reported
@@ -69,8 +83,16 @@ def test_predict_after_restart_uses_saved_model_and_can_include_train(tmp_path: 
     with fake_runner(tmp_path) as rp:
         rp.call("fit", FitMessage(**_fields(tmp_path, train)).to_body())
     with fake_runner(tmp_path) as rp2:  # a new process: no fit, the model comes from job_dir
-        reply = rp2.call("predict", PredictMessage(k=N_ITEMS, exclude_train=False, out_dir=str(tmp_path / "p"),
-                                                 users=users, **_fields(tmp_path, train)).to_body())
+        reply = rp2.call(
+            "predict",
+            PredictMessage(
+                k=N_ITEMS,
+                exclude_train=False,
+                out_dir=str(tmp_path / "p"),
+                users=users,
+                **_fields(tmp_path, train),
+            ).to_body(),
+        )
     top = read_columns(reply["topk"])
     assert len(top["user"]) == 5 * N_ITEMS  # every item, training items included
     counts = np.bincount(item, minlength=N_ITEMS)
@@ -85,8 +107,14 @@ def test_random_is_seeded_and_itemcf_excludes_train(tmp_path: Path) -> None:
         for algo, out in (("Random", "r1"), ("Random", "r2"), ("ItemCF", "cf")):
             f = _fields(tmp_path, train, algo)
             rp.call("fit", FitMessage(**f).to_body())
-            outs.append(read_columns(rp.call("predict", PredictMessage(
-                k=K, out_dir=str(tmp_path / out), users=users, **f).to_body())["topk"]))
+            outs.append(
+                read_columns(
+                    rp.call(
+                        "predict",
+                        PredictMessage(k=K, out_dir=str(tmp_path / out), users=users, **f).to_body(),
+                    )["topk"]
+                )
+            )
     assert np.array_equal(outs[0]["item"], outs[1]["item"])
     train_pairs = set(zip(user.tolist(), item.tolist()))
     for top in outs:
@@ -121,7 +149,9 @@ def test_long_fit_is_not_capped_while_heartbeats_arrive(tmp_path: Path) -> None:
     train, _, _ = make_data(tmp_path / "train")
     with fake_runner(tmp_path, heartbeat_timeout=2.5) as rp:
         beats: list[Message] = []
-        info = rp.call("fit", FitMessage(**_fields(tmp_path, train, sleep=6)).to_body(), on_event=beats.append)
+        info = rp.call(
+            "fit", FitMessage(**_fields(tmp_path, train, sleep=6)).to_body(), on_event=beats.append
+        )
     assert info["info"]["rows"] > 0
     assert sum(b.type == "heartbeat" for b in beats) >= 4
 
@@ -151,8 +181,11 @@ def test_fake_bad_predictions_contain_train_items_and_duplicates(tmp_path: Path)
     f = _fields(tmp_path, train, fault="bad_predictions")
     with fake_runner(tmp_path) as rp:
         rp.call("fit", FitMessage(**f).to_body())
-        top = read_columns(rp.call("predict", PredictMessage(k=K, out_dir=str(tmp_path / "p"), users=users,
-                                                           **f).to_body())["topk"])
+        top = read_columns(
+            rp.call("predict", PredictMessage(k=K, out_dir=str(tmp_path / "p"), users=users, **f).to_body())[
+                "topk"
+            ]
+        )
     got = list(zip(top["user"].tolist(), top["item"].tolist()))
     assert len(set(got)) < len(got)
     assert set(got) & set(zip(user.tolist(), item.tolist()))
@@ -166,14 +199,32 @@ def test_ranks_follow_handler_order_per_user() -> None:
 
 
 def test_prediction_reply_checks_shapes(tmp_path: Path) -> None:
-    req = PredictRequest(algorithm="Pop", config={}, seed=1, job_dir=tmp_path, train=None,  # type: ignore[arg-type]
-                         n_users=3, n_items=3, feedback="implicit", k=2, users=np.arange(3))
+    req = PredictRequest(
+        algorithm="Pop",
+        config={},
+        seed=1,
+        job_dir=tmp_path,
+        train=None,  # type: ignore[arg-type]
+        n_users=3,
+        n_items=3,
+        feedback="implicit",
+        k=2,
+        users=np.arange(3),
+    )
     with pytest.raises(ValueError, match="one length"):
         prediction_reply(Prediction(user=np.arange(3), item=np.arange(2), score=np.ones(3)), req, tmp_path)
     with pytest.raises(ValueError, match="requested"):
         prediction_reply(Prediction(), req, tmp_path)
-    reply = prediction_reply(Prediction(user=np.array([2, 0, 2]), item=np.array([1, 1, 0]),
-                                        score=np.array([3.0, 2, 1]), info={"n": np.int64(4)}), req, tmp_path)
+    reply = prediction_reply(
+        Prediction(
+            user=np.array([2, 0, 2]),
+            item=np.array([1, 1, 0]),
+            score=np.array([3.0, 2, 1]),
+            info={"n": np.int64(4)},
+        ),
+        req,
+        tmp_path,
+    )
     assert reply["info"] == {"n": 4}
     cols = read_columns(reply["topk"])
     assert cols["user"].tolist() == [0, 2, 2] and cols["rank"].tolist() == [1, 1, 2]

@@ -59,9 +59,7 @@ def list_cmd(env_dir: Path | None) -> None:
     colors = {"ready": "green", "unused": "yellow", "building": "cyan"}
     for row in rows:
         created = (
-            dt.datetime.fromtimestamp(row["created"]).strftime("%Y-%m-%d %H:%M")
-            if row["created"]
-            else ""
+            dt.datetime.fromtimestamp(row["created"]).strftime("%Y-%m-%d %H:%M") if row["created"] else ""
         )
         color = colors.get(row["state"], "red")
         table.add_row(
@@ -94,9 +92,7 @@ def build_cmd(runners: tuple[str, ...], rebuild: bool, verbose: bool, env_dir: P
         spec = get_runner(name)
         env = mgr.ensure(spec, rebuild=rebuild)
         verb = "built" if env.built else "already built"
-        console.print(
-            f"[green]{spec.name}[/green]: env {verb} (Python {env.python_version}) at {env.path}"
-        )
+        console.print(f"[green]{spec.name}[/green]: env {verb} (Python {env.python_version}) at {env.path}")
 
 
 @envs_group.command("remove")

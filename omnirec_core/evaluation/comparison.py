@@ -55,13 +55,17 @@ def baseline_rows(results: ResultSet, baseline: str) -> dict[str, tuple[str, str
         matches = exact or [r for r in rows if r[0] == baseline]
         if len(matches) > 1:
             labels = "; ".join(repr(row_label(*r)) for r in matches)
-            raise MetricError(f"baseline {baseline!r} matches several configs on {ds}: {labels}; name one of them.")
+            raise MetricError(
+                f"baseline {baseline!r} matches several configs on {ds}: {labels}; name one of them."
+            )
         if matches:
             found[ds] = matches[0]
     if not found:
         close = difflib.get_close_matches(baseline, sorted(names), n=3)
         hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
-        raise MetricError(f"no results for baseline {baseline!r}.{hint} Known: {', '.join(sorted(names)) or 'none'}.")
+        raise MetricError(
+            f"no results for baseline {baseline!r}.{hint} Known: {', '.join(sorted(names)) or 'none'}."
+        )
     return found
 
 

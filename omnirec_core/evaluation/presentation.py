@@ -86,10 +86,14 @@ def table_models(
                 if has_folds:
                     cells.append(tables.Cell(str(len(fold_results))))
                 for lab in labels:
-                    vals = np.array([j.values[lab] for j in fold_results if lab in j.values], dtype=np.float64)
+                    vals = np.array(
+                        [j.values[lab] for j in fold_results if lab in j.values], dtype=np.float64
+                    )
                     mean = float(vals.mean()) if len(vals) else float("nan")
                     std = float(np.std(vals, ddof=1)) if len(vals) > 1 else None
-                    cells.append(tables.Cell(tables.fmt_value(mean, std), marks.get((ds, algo, cfg, lab), "")))
+                    cells.append(
+                        tables.Cell(tables.fmt_value(mean, std), marks.get((ds, algo, cfg, lab), ""))
+                    )
                 if base_rows.get(ds) == (algo, cfg):
                     base_index = len(body)
                 body.append(cells)
@@ -156,9 +160,9 @@ def render(results: ResultSet, format: Format, **options: Any) -> str:
     """The results in ``format``: ``table`` (plain text), ``csv``, ``json``, ``markdown``, ``latex``."""
     if format == "csv":
         if options.get("baseline") is not None:
-            return compare(results, options["baseline"], options.get("metric"), alpha=options.get("alpha", 0.05)).to_csv(
-                index=False
-            )
+            return compare(
+                results, options["baseline"], options.get("metric"), alpha=options.get("alpha", 0.05)
+            ).to_csv(index=False)
         return to_csv(results)
     if format == "json":
         return to_json(results, **{k: v for k, v in options.items() if k in ("baseline", "metric", "alpha")})

@@ -168,7 +168,10 @@ def per_user_arrays(result: JobResult, prefix: str = "") -> dict[str, np.ndarray
     labels = list(result.per_user)
     if not labels:
         return {}
-    return {f"{prefix}users": result.users, **{f"{prefix}v{i}": result.per_user[lab] for i, lab in enumerate(labels)}}
+    return {
+        f"{prefix}users": result.users,
+        **{f"{prefix}v{i}": result.per_user[lab] for i, lab in enumerate(labels)},
+    }
 
 
 def read_per_user(

@@ -201,6 +201,8 @@ class ResultSet:
                 metrics=job.get("metrics", []),
             )
             if arrays:
-                res.users, res.per_user = read_per_user(arrays, f"{job['per_user']['key']}_", job["per_user"]["labels"])
+                res.users, res.per_user = read_per_user(
+                    arrays, f"{job['per_user']['key']}_", job["per_user"]["labels"]
+                )
             self.add(job["dataset"], job["algorithm"], job["config"], job["fold"], res)
         return self

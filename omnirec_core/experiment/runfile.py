@@ -135,7 +135,9 @@ def _make_step(cfg: dict[str, Any]) -> Any:
     cfg = dict(cfg)
     name = cfg.pop("step", None)
     # Splitters are exported from preprocess too; a [[preprocess]] entry must be a plain step.
-    available = [n for n in preprocess.__all__ if n not in preprocess._SPLITTERS and n not in ("Pipe", "Step")]
+    available = [
+        n for n in preprocess.__all__ if n not in preprocess._SPLITTERS and n not in ("Pipe", "Step")
+    ]
     if name not in available:
         close = difflib.get_close_matches(str(name), available, n=1)
         hint = f" Did you mean {close[0]!r}?" if close else ""

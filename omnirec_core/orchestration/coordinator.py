@@ -147,9 +147,7 @@ class Coordinator:
             ds_dir = self.checkpoint_dir / f"{_safe(ds.name)}-{ds_key}"
             splits = [ds.data] if isinstance(ds.data, SplitData) else list(ds.data.folds)
             folded = isinstance(ds.data, FoldedData)
-            split_descs = [
-                write_split(ds_dir / "splits" / f"fold_{i}", s) for i, s in enumerate(splits)
-            ]
+            split_descs = [write_split(ds_dir / "splits" / f"fold_{i}", s) for i, s in enumerate(splits)]
             labels[ds_key] = f"{ds.name}-{ds_key}"
             for name in plan.algorithms:
                 for cfg in plan.expand(name):

@@ -72,7 +72,9 @@ class RunnerFailure(OmniRecError):
 class RunnerError(RunnerFailure):
     """The runner's handler raised; the runner itself is still alive and usable."""
 
-    def __init__(self, ename: str, evalue: str, traceback: str, *, runner: str = "", request: str = "") -> None:
+    def __init__(
+        self, ename: str, evalue: str, traceback: str, *, runner: str = "", request: str = ""
+    ) -> None:
         where = f"runner {runner} " if runner else "runner "
         super().__init__(f"{where}failed the {request or 'request'}: {ename}: {evalue}", runner=runner)
         self.ename, self.evalue, self.traceback, self.request = ename, evalue, traceback, request
@@ -81,8 +83,15 @@ class RunnerError(RunnerFailure):
 class RunnerCrashed(RunnerFailure):
     """The runner process died (or could not start); ``returncode`` < 0 means a signal."""
 
-    def __init__(self, message: str, *, returncode: int | None = None, signal_name: str = "",
-                 runner: str = "", log_tail: str = "") -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        returncode: int | None = None,
+        signal_name: str = "",
+        runner: str = "",
+        log_tail: str = "",
+    ) -> None:
         super().__init__(message, runner=runner, log_tail=log_tail)
         self.returncode, self.signal_name = returncode, signal_name
 
@@ -100,8 +109,10 @@ def exit_description(returncode: int) -> tuple[str, str]:
     except ValueError:
         name = f"signal {-returncode}"
     if name == "SIGKILL":
-        return ("was killed by SIGKILL (likely out of memory: check `dmesg`, use less data or a "
-                "smaller model, or give the machine more memory)"), name
+        return (
+            "was killed by SIGKILL (likely out of memory: check `dmesg`, use less data or a "
+            "smaller model, or give the machine more memory)"
+        ), name
     return f"was killed by {name}", name
 
 
@@ -286,7 +297,10 @@ class RunnerProcess:
         return RunnerCrashed(
             f"runner {self.name} (pid {self.pid}) {how} during {phase}{detail}. "
             f"Full log: {self.log_path}. Last output:\n{tail}",
-            returncode=self.returncode, signal_name=sig, runner=self.name, log_tail=tail,
+            returncode=self.returncode,
+            signal_name=sig,
+            runner=self.name,
+            log_tail=tail,
         )
 
     def _abort(self, exc: ProtocolError, phase: str, re: int | None = None) -> OmniRecError:
@@ -295,8 +309,9 @@ class RunnerProcess:
             return self._crashed(phase, f" (after: {exc})")
         if self._conn is not None:
             with contextlib.suppress(OSError, ProtocolError):
-                self._conn.send("error", {"ename": "ProtocolError", "evalue": str(exc), "traceback": ""},
-                                re=re)
+                self._conn.send(
+                    "error", {"ename": "ProtocolError", "evalue": str(exc), "traceback": ""}, re=re
+                )
         self._signal_group(signal.SIGKILL)
         self._reap()
         return ProtocolError(
@@ -326,13 +341,20 @@ class RunnerProcess:
             env.update(self._settings_env())  # connection settings are not overridable
             rfd, wfd = os.pipe()
             self._pump = _LogPump(rfd, self.log_path, self.log_cap)
-            self._pump.note(f"=== omnirec: starting runner {self.name}: {self.python} -m {self.module} "
-                            f"at {time.strftime('%Y-%m-%d %H:%M:%S')} ===")
+            self._pump.note(
+                f"=== omnirec: starting runner {self.name}: {self.python} -m {self.module} "
+                f"at {time.strftime('%Y-%m-%d %H:%M:%S')} ==="
+            )
             try:
                 self._proc = subprocess.Popen(
                     [self.python, "-m", self.module],
-                    stdin=subprocess.DEVNULL, stdout=wfd, stderr=wfd, env=env, cwd=self.cwd,
-                    start_new_session=True, close_fds=True,
+                    stdin=subprocess.DEVNULL,
+                    stdout=wfd,
+                    stderr=wfd,
+                    env=env,
+                    cwd=self.cwd,
+                    start_new_session=True,
+                    close_fds=True,
                 )
             except OSError as exc:
                 self._pump.close_unstarted()
@@ -385,7 +407,8 @@ class RunnerProcess:
                 f"runner {self.name} did not complete the handshake within "
                 f"{self.handshake_timeout:g} s (a slow import? raise handshake_timeout). "
                 f"Full log: {self.log_path}. Last output:\n{tail}",
-                runner=self.name, log_tail=tail,
+                runner=self.name,
+                log_tail=tail,
             )
         return remaining
 
@@ -432,9 +455,13 @@ class RunnerProcess:
             if msg.type != "hello":
                 raise self._abort(ProtocolError(f"expected hello, got {msg.type}"), phase)
             if msg.body["protocol"] != PROTOCOL_VERSION:
-                raise self._abort(ProtocolError(
-                    f"runner speaks protocol {msg.body['protocol']}, this coordinator speaks "
-                    f"{PROTOCOL_VERSION}; reinstall the runner env with a matching omnirec-core"), phase)
+                raise self._abort(
+                    ProtocolError(
+                        f"runner speaks protocol {msg.body['protocol']}, this coordinator speaks "
+                        f"{PROTOCOL_VERSION}; reinstall the runner env with a matching omnirec-core"
+                    ),
+                    phase,
+                )
             try:
                 self._conn.send("ok", {}, re=msg.id)
             except OSError:
@@ -455,11 +482,16 @@ class RunnerProcess:
         if type_ not in REQUESTS:
             raise ValueError(f"{type_!r} is not a request type ({', '.join(sorted(REQUESTS))})")
         if self._conn is None or self._proc is None or self._proc.returncode is not None:
-            raise RunnerCrashed(f"runner {self.name} is not running; start a new RunnerProcess",
-                                runner=self.name, returncode=self.returncode)
+            raise RunnerCrashed(
+                f"runner {self.name} is not running; start a new RunnerProcess",
+                runner=self.name,
+                returncode=self.returncode,
+            )
         if self._broken:
-            raise RunnerCrashed(f"runner {self.name} is out of step after an interrupted call; "
-                                "stop it and start a new one", runner=self.name)
+            raise RunnerCrashed(
+                f"runner {self.name} is out of step after an interrupted call; stop it and start a new one",
+                runner=self.name,
+            )
         phase = type_
         try:
             req_id = self._conn.send(type_, body)  # ProtocolError here: our body is invalid
@@ -487,7 +519,8 @@ class RunnerProcess:
                         f"{self.heartbeat_timeout:g} s during {phase} and was killed (hung, or a "
                         f"call holding the GIL that long: raise heartbeat_timeout). "
                         f"Full log: {self.log_path}. Last output:\n{tail}",
-                        runner=self.name, log_tail=tail,
+                        runner=self.name,
+                        log_tail=tail,
                     )
                 continue
             last = now
@@ -501,15 +534,22 @@ class RunnerProcess:
                 self._broken = False
                 if msg.type == "error":
                     b = msg.body
-                    raise RunnerError(b["ename"], b["evalue"], b["traceback"], runner=self.name, request=type_)
+                    raise RunnerError(
+                        b["ename"], b["evalue"], b["traceback"], runner=self.name, request=type_
+                    )
                 try:
                     return check_reply(type_, msg.body)
                 except ProtocolError as exc:
                     raise self._abort(exc, phase, msg.id) from None
             if msg.type == "error" and msg.re is None:  # the runner refused something we sent
                 raise self._abort(ProtocolError(f"the runner reported: {msg.body['evalue']}"), phase)
-            raise self._abort(ProtocolError(f"unexpected {msg.type} message (re={msg.re}) "
-                                            f"while waiting for the reply to {type_} #{req_id}"), phase)
+            raise self._abort(
+                ProtocolError(
+                    f"unexpected {msg.type} message (re={msg.re}) "
+                    f"while waiting for the reply to {type_} #{req_id}"
+                ),
+                phase,
+            )
 
     # ---- stop -----------------------------------------------------------------------
 

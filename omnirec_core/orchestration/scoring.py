@@ -55,7 +55,9 @@ class JobScorer:
         if d not in self._splits:
             rec = read_json(Path(d) / "split.json") or {}
             self._splits[d] = {
-                part: pd.DataFrame(read_columns(rebase(rec[part], Path(d), relative=False) or {}, verify=False))
+                part: pd.DataFrame(
+                    read_columns(rebase(rec[part], Path(d), relative=False) or {}, verify=False)
+                )
                 for part in ("train", "test")
             }
         return self._splits[d]

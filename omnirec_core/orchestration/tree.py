@@ -55,7 +55,9 @@ def _job_info(job_dir: Path, root: Path) -> dict[str, Any]:
     }
 
 
-def iter_job_results(checkpoint_dir: str | Path, *, per_user: bool = True) -> Iterator[tuple[dict[str, Any], JobResult]]:
+def iter_job_results(
+    checkpoint_dir: str | Path, *, per_user: bool = True
+) -> Iterator[tuple[dict[str, Any], JobResult]]:
     """Yield ``(job_info, JobResult)`` for every job under ``checkpoint_dir`` with a metrics.json."""
     root = Path(checkpoint_dir)
     if not root.is_dir():

@@ -60,8 +60,7 @@ def validate_run(
             close = difflib.get_close_matches(algo_name, names, n=3)
             hint = f" Did you mean {', '.join(f'{runner.name}.{c}' for c in close)}?" if close else ""
             raise ValidationError(
-                f"runner {runner.name} has no algorithm {algo_name!r}.{hint} "
-                f"Available: {', '.join(names)}."
+                f"runner {runner.name} has no algorithm {algo_name!r}.{hint} Available: {', '.join(names)}."
             )
         full = f"{runner.name}.{algo.name}"
         if algo.unavailable:
@@ -69,9 +68,7 @@ def validate_run(
         for ds in datasets:
             if ds.feedback not in algo.feedback:
                 fix = (
-                    " Add MakeImplicit(threshold) to the preprocessing."
-                    if ds.feedback == "explicit"
-                    else ""
+                    " Add MakeImplicit(threshold) to the preprocessing." if ds.feedback == "explicit" else ""
                 )
                 raise ValidationError(
                     f"{full} supports {'/'.join(algo.feedback)} feedback, but dataset {ds.name!r} "

@@ -145,7 +145,9 @@ class PluginManager:
             try:
                 results = caller(**kwargs)
             except Exception as exc:
-                self._problem(name, self._dist.get(name, "?"), f"hook {hook} raised {type(exc).__name__}: {exc}")
+                self._problem(
+                    name, self._dist.get(name, "?"), f"hook {hook} raised {type(exc).__name__}: {exc}"
+                )
                 continue
             yield name, [record for result in results for record in (result or [])]
 
@@ -279,4 +281,3 @@ __all__: list[str] = [
     "lookup",
     "reset_plugins",
 ]
-

@@ -56,4 +56,3 @@ __all__ = [
     "UserHoldout",
     "describe_split",
 ]
-

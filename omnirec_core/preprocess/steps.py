@@ -71,9 +71,7 @@ class Subsample(Step):
                 f"{self!r} keeps no interaction of the {total} in dataset {dataset.name!r}; "
                 "use a larger fraction"
             )
-        keys = pair_keys(
-            df["user"].to_numpy(), df["item"].to_numpy(), dataset.n_items, salts(self.name)
-        )
+        keys = pair_keys(df["user"].to_numpy(), df["item"].to_numpy(), dataset.n_items, salts(self.name))
         if k == total:
             idx = np.arange(total)
         else:
@@ -108,8 +106,7 @@ class MakeImplicit(Step):
             self,
             drop_columns=("rating",),
             meta={"feedback": "implicit"},
-            empty_hint=f"ratings range from {rating.min():g} to {rating.max():g}; "
-            "use a lower threshold",
+            empty_hint=f"ratings range from {rating.min():g} to {rating.max():g}; use a lower threshold",
         )
 
 
@@ -164,8 +161,7 @@ class CorePruning(Step):
             idx,
             self,
             extra={"rounds": rounds},
-            empty_hint=f"no user-{self.user_core}/item-{self.item_core} core exists; "
-            "lower the thresholds",
+            empty_hint=f"no user-{self.user_core}/item-{self.item_core} core exists; lower the thresholds",
         )
 
 
@@ -181,9 +177,7 @@ class TimeFilter(Step):
         self.start = None if start is None else to_epoch_seconds(start, "TimeFilter start")
         self.end = None if end is None else to_epoch_seconds(end, "TimeFilter end")
         if self.start is not None and self.end is not None and self.start > self.end:
-            raise DataError(
-                f"TimeFilter: start {_time_text(self.start)} is after end {_time_text(self.end)}"
-            )
+            raise DataError(f"TimeFilter: start {_time_text(self.start)} is after end {_time_text(self.end)}")
 
     def params(self) -> dict[str, Any]:
         return {"start": self.start, "end": self.end}

@@ -93,7 +93,11 @@ class PredictRequest(FitRequest):
         assert isinstance(msg, PredictMessage)
         users = None if msg.users is None else read_columns(msg.users)["user"]
         return cls(
-            **_common(msg), k=msg.k, users=users, exclude_train=msg.exclude_train, pairs=_interactions(msg.pairs)
+            **_common(msg),
+            k=msg.k,
+            users=users,
+            exclude_train=msg.exclude_train,
+            pairs=_interactions(msg.pairs),
         )
 
 

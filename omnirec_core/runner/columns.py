@@ -26,7 +26,6 @@ COLUMN_DTYPES = {
 __all__ = ["COLUMN_DTYPES", "ColumnFileError", "read_columns", "write_columns"]
 
 
-
 def write_columns(directory: Path, columns: dict[str, np.ndarray]) -> dict[str, Any]:
     """Write each column as ``<name>.npy`` atomically; return its description.
 
@@ -64,7 +63,9 @@ def read_columns(desc: dict[str, Any], *, verify: bool = True, mmap: bool = Fals
         except (ValueError, OSError, EOFError) as exc:
             raise ColumnFileError(f"column file {path} is unreadable: {exc}") from None
         if str(arr.dtype) != col.get("dtype", str(arr.dtype)) or arr.ndim != 1:
-            raise ColumnFileError(f"column file {path} has dtype {arr.dtype}/{arr.ndim}-d, expected {col.get('dtype')}")
+            raise ColumnFileError(
+                f"column file {path} has dtype {arr.dtype}/{arr.ndim}-d, expected {col.get('dtype')}"
+            )
         if len(arr) != desc["rows"]:
             raise ColumnFileError(f"column file {path} has {len(arr)} rows, expected {desc['rows']}")
         out[name] = arr

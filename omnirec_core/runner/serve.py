@@ -45,8 +45,16 @@ ENV_SERVER_FINGERPRINT = "OMNIREC_SERVER_FINGERPRINT"
 ENV_RUNNER = "OMNIREC_RUNNER"
 ENV_HEARTBEAT = "OMNIREC_HEARTBEAT"  # seconds between heartbeats while busy
 ENV_PARENT_PID = "OMNIREC_PARENT_PID"
-ENV_VARS = (ENV_ADDRESS, ENV_CA, ENV_CERT, ENV_KEY, ENV_SERVER_FINGERPRINT, ENV_RUNNER,
-            ENV_HEARTBEAT, ENV_PARENT_PID)
+ENV_VARS = (
+    ENV_ADDRESS,
+    ENV_CA,
+    ENV_CERT,
+    ENV_KEY,
+    ENV_SERVER_FINGERPRINT,
+    ENV_RUNNER,
+    ENV_HEARTBEAT,
+    ENV_PARENT_PID,
+)
 
 EXIT_OK = 0
 EXIT_PROTOCOL = 2  # the coordinator sent something invalid
@@ -367,8 +375,9 @@ def serve(handler: Handler, settings: Settings | None = None) -> int:
     settings = settings or Settings.from_env()
     for var in ENV_VARS:  # framework subprocesses need not see where our key lives
         os.environ.pop(var, None)
-    threading.Thread(target=_watch_parent, args=(settings.parent_pid,), name="omnirec-parent",
-                     daemon=True).start()
+    threading.Thread(
+        target=_watch_parent, args=(settings.parent_pid,), name="omnirec-parent", daemon=True
+    ).start()
     try:
         conn = connect(settings)
     except (OSError, ProtocolError) as exc:
@@ -402,8 +411,9 @@ def serve(handler: Handler, settings: Settings | None = None) -> int:
                 conn.send("ok", {}, re=msg.id)
                 return EXIT_OK
             if msg.type not in ("fit", "predict"):
-                return _refuse(conn, ProtocolError(f"unexpected {msg.type} message from the coordinator"),
-                               msg.id)
+                return _refuse(
+                    conn, ProtocolError(f"unexpected {msg.type} message from the coordinator"), msg.id
+                )
             try:
                 _handle(session, handler, msg, settings.heartbeat)
             except OSError:

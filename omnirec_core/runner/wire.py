@@ -191,9 +191,7 @@ def decode_payload(payload: bytes) -> Message:
     """Decode one frame payload (without its length prefix)."""
     try:
         # A fresh unpacker per frame: no state carries over from a bad frame.
-        obj = msgpack.unpackb(
-            payload, raw=False, strict_map_key=True, ext_hook=_no_ext, use_list=True
-        )
+        obj = msgpack.unpackb(payload, raw=False, strict_map_key=True, ext_hook=_no_ext, use_list=True)
     except ProtocolError:
         raise
     except Exception as exc:  # msgpack raises many types (ValueError, ExtraData, StackError...)

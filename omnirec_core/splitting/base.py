@@ -40,11 +40,7 @@ class Splitter(Step):
     def process(self, dataset: RecSysDataSet[Any]) -> RecSysDataSet[Any]:
         df = require_raw(dataset, self.name, SplitError)
         data, info = self.split_frame(df, dataset.n_users, dataset.n_items)
-        frames = (
-            data.folds[0].parts().values()
-            if isinstance(data, FoldedData)
-            else data.parts().values()
-        )
+        frames = data.folds[0].parts().values() if isinstance(data, FoldedData) else data.parts().values()
         entry = {
             "step": self.name,
             "params": self.params(),
@@ -76,8 +72,7 @@ class UserwiseSplitter(Splitter):
     def __init__(self, too_few: TooFew = "train", min_user_interactions: int | None = None) -> None:
         if too_few not in TOO_FEW_POLICIES:
             raise SplitError(
-                f"{self.name}(too_few={too_few!r}): choose one of "
-                f"{', '.join(map(repr, TOO_FEW_POLICIES))}"
+                f"{self.name}(too_few={too_few!r}): choose one of {', '.join(map(repr, TOO_FEW_POLICIES))}"
             )
         need = self.required_interactions()
         if min_user_interactions is not None and (
@@ -89,9 +84,7 @@ class UserwiseSplitter(Splitter):
                 f"and one in each held-out part or fold; use a whole number >= {need}"
             )
         self.too_few: TooFew = too_few
-        self.min_user_interactions = (
-            None if min_user_interactions is None else int(min_user_interactions)
-        )
+        self.min_user_interactions = None if min_user_interactions is None else int(min_user_interactions)
 
     @abstractmethod
     def required_interactions(self) -> int:
@@ -226,14 +219,10 @@ def user_order(
     return order, pos, counts
 
 
-def split_from_parts(
-    splitter: Step, df: pd.DataFrame, part: np.ndarray, with_val: bool
-) -> SplitData:
+def split_from_parts(splitter: Step, df: pd.DataFrame, part: np.ndarray, with_val: bool) -> SplitData:
     """Frames of the rows assigned to train / val / test; empty parts are an error."""
     frames: dict[str, pd.DataFrame] = {}
-    names = (
-        {"train": TRAIN, "val": VAL, "test": TEST} if with_val else {"train": TRAIN, "test": TEST}
-    )
+    names = {"train": TRAIN, "val": VAL, "test": TEST} if with_val else {"train": TRAIN, "test": TEST}
     for name, code in names.items():
         idx = np.flatnonzero(part == code)
         if len(idx) == 0:

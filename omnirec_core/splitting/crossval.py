@@ -102,9 +102,7 @@ class UserCrossValidation(UserwiseSplitter):
     def params(self) -> dict[str, Any]:
         return {"folds": self.folds, "val_size": self.val_size, **self.policy_params()}
 
-    def split_frame(
-        self, df: pd.DataFrame, n_users: int, n_items: int
-    ) -> tuple[FoldedData, dict[str, Any]]:
+    def split_frame(self, df: pd.DataFrame, n_users: int, n_items: int) -> tuple[FoldedData, dict[str, Any]]:
         user = df["user"].to_numpy()
         salt = salts(self.name)
         keys = pair_keys(user, df["item"].to_numpy(), n_items, salt)
@@ -115,9 +113,7 @@ class UserCrossValidation(UserwiseSplitter):
         offset = (id_keys(np.arange(n_users), salt) % np.uint64(self.folds)).astype(np.int64)
         sorted_fold = (pos + offset[us]) % self.folds
         fold = self.unsort(order, sorted_fold, short[us], keep=ALWAYS_TRAIN, drop=DROPPED)
-        data = _folds_from_codes(
-            self, df, fold, self.folds, self.val_size, n_users, n_items, per_user=True
-        )
+        data = _folds_from_codes(self, df, fold, self.folds, self.val_size, n_users, n_items, per_user=True)
         return data, info
 
 
@@ -139,9 +135,7 @@ class RandomCrossValidation(Splitter):
     def params(self) -> dict[str, Any]:
         return {"folds": self.folds, "val_size": self.val_size}
 
-    def split_frame(
-        self, df: pd.DataFrame, n_users: int, n_items: int
-    ) -> tuple[FoldedData, dict[str, Any]]:
+    def split_frame(self, df: pd.DataFrame, n_users: int, n_items: int) -> tuple[FoldedData, dict[str, Any]]:
         total = len(df)
         if total < self.folds:
             raise SplitError(
@@ -150,7 +144,5 @@ class RandomCrossValidation(Splitter):
         keys = pair_keys(df["user"].to_numpy(), df["item"].to_numpy(), n_items, salts(self.name))
         fold = np.empty(total, dtype=np.int64)
         fold[grouped_order(None, keys)] = np.arange(total) % self.folds
-        data = _folds_from_codes(
-            self, df, fold, self.folds, self.val_size, n_users, n_items, per_user=False
-        )
+        data = _folds_from_codes(self, df, fold, self.folds, self.val_size, n_users, n_items, per_user=False)
         return data, {}

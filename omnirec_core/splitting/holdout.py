@@ -50,9 +50,7 @@ class RandomHoldout(Splitter):
     def params(self) -> dict[str, Any]:
         return {"test_size": self.test_size, "val_size": self.val_size}
 
-    def split_frame(
-        self, df: pd.DataFrame, n_users: int, n_items: int
-    ) -> tuple[SplitData, dict[str, Any]]:
+    def split_frame(self, df: pd.DataFrame, n_users: int, n_items: int) -> tuple[SplitData, dict[str, Any]]:
         total = len(df)
         n_test = int(size_count(self.test_size, total))
         n_val = int(size_count(self.val_size, total)) if self.val_size else 0
@@ -106,18 +104,12 @@ class UserHoldout(UserwiseSplitter):
     def params(self) -> dict[str, Any]:
         return {"test_size": self.test_size, "val_size": self.val_size, **self.policy_params()}
 
-    def split_frame(
-        self, df: pd.DataFrame, n_users: int, n_items: int
-    ) -> tuple[SplitData, dict[str, Any]]:
+    def split_frame(self, df: pd.DataFrame, n_users: int, n_items: int) -> tuple[SplitData, dict[str, Any]]:
         user = df["user"].to_numpy()
         order, pos, counts = user_order(user, _keys(self.name, df, n_items), n_users)
         short, info = self.short_users(counts)
         n_test = np.maximum(size_count(self.test_size, counts), 1)
-        n_val = (
-            np.maximum(size_count(self.val_size, counts), 1)
-            if self.val_size
-            else np.zeros_like(counts)
-        )
+        n_val = np.maximum(size_count(self.val_size, counts), 1) if self.val_size else np.zeros_like(counts)
         # Round-ups may leave no training row: take the excess from val first, then test,
         # never below one each.
         excess = np.maximum(n_test + n_val - (counts - 1), 0)
@@ -128,9 +120,9 @@ class UserHoldout(UserwiseSplitter):
         n_test = n_test - excess
         us = user[order]
         cut_test = n_test[us]
-        sorted_part = np.where(
-            pos < cut_test, TEST, np.where(pos < cut_test + n_val[us], VAL, TRAIN)
-        ).astype(np.int8)
+        sorted_part = np.where(pos < cut_test, TEST, np.where(pos < cut_test + n_val[us], VAL, TRAIN)).astype(
+            np.int8
+        )
         part = self.unsort(order, sorted_part, short[us])
         return split_from_parts(self, df, part, bool(self.val_size)), info
 
@@ -164,9 +156,7 @@ class LeaveOneOut(UserwiseSplitter):
     def params(self) -> dict[str, Any]:
         return {"n": self.n, "validation": self.validation, **self.policy_params()}
 
-    def split_frame(
-        self, df: pd.DataFrame, n_users: int, n_items: int
-    ) -> tuple[SplitData, dict[str, Any]]:
+    def split_frame(self, df: pd.DataFrame, n_users: int, n_items: int) -> tuple[SplitData, dict[str, Any]]:
         user = df["user"].to_numpy()
         ts = df["timestamp"].to_numpy() if "timestamp" in df.columns else None
         order, pos, counts = user_order(user, _keys(self.name, df, n_items), n_users, ts)
@@ -209,32 +199,22 @@ class TimeBasedHoldout(Splitter):
         if val_size is not None and val_cutoff is not None:
             raise SplitError("TimeBasedHoldout: give val_size or val_cutoff, not both")
         if val_cutoff is not None and cutoff is None:
-            raise SplitError(
-                "TimeBasedHoldout: val_cutoff needs cutoff (the start of the test part)"
-            )
+            raise SplitError("TimeBasedHoldout: val_cutoff needs cutoff (the start of the test part)")
         self.test_size = (
-            None
-            if test_size is None
-            else check_size(self.name, "test_size", test_size, optional=False)
+            None if test_size is None else check_size(self.name, "test_size", test_size, optional=False)
         )
         self.val_size = check_size(self.name, "val_size", val_size, optional=True)
         if self.test_size is not None:
             check_fractions(self.name, self.test_size, self.val_size)
         self.cutoff = (
-            None
-            if cutoff is None
-            else to_epoch_seconds(cutoff, "TimeBasedHoldout cutoff", SplitError)
+            None if cutoff is None else to_epoch_seconds(cutoff, "TimeBasedHoldout cutoff", SplitError)
         )
         self.val_cutoff = (
             None
             if val_cutoff is None
             else to_epoch_seconds(val_cutoff, "TimeBasedHoldout val_cutoff", SplitError)
         )
-        if (
-            self.cutoff is not None
-            and self.val_cutoff is not None
-            and self.val_cutoff >= self.cutoff
-        ):
+        if self.cutoff is not None and self.val_cutoff is not None and self.val_cutoff >= self.cutoff:
             raise SplitError(
                 f"TimeBasedHoldout: val_cutoff {_time_text(self.val_cutoff)} must be before "
                 f"cutoff {_time_text(self.cutoff)}"
@@ -248,9 +228,7 @@ class TimeBasedHoldout(Splitter):
             "val_cutoff": self.val_cutoff,
         }
 
-    def split_frame(
-        self, df: pd.DataFrame, n_users: int, n_items: int
-    ) -> tuple[SplitData, dict[str, Any]]:
+    def split_frame(self, df: pd.DataFrame, n_users: int, n_items: int) -> tuple[SplitData, dict[str, Any]]:
         if "timestamp" not in df.columns:
             raise SplitError(
                 f"{self!r} needs timestamps, but the data has no 'timestamp' column; use "

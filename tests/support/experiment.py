@@ -39,8 +39,13 @@ def plan(n_configs: int = 2, sleep: float = 0.0) -> ExperimentPlan:
     return p
 
 
-def run(checkpoint_dir: Path, ds: Any = None, p: ExperimentPlan | None = None, evaluator: Any = None,
-        **kwargs: Any) -> Evaluator:
+def run(
+    checkpoint_dir: Path,
+    ds: Any = None,
+    p: ExperimentPlan | None = None,
+    evaluator: Any = None,
+    **kwargs: Any,
+) -> Evaluator:
     evaluator = evaluator or Evaluator(NDCG([5, 10]), Recall(10))
     kwargs.setdefault("env_manager", CurrentInterpreter())
     kwargs.setdefault("quiet", True)

@@ -8,8 +8,16 @@ from omnirec_core.runner import FitRequest, Interactions, PredictRequest
 
 def test_most_popular_ranks_by_count_and_skips_seen_items(tmp_path):
     train = Interactions(user=np.array([0, 0, 1, 2, 2, 2]), item=np.array([0, 1, 1, 1, 2, 3]))
-    common = dict(algorithm="MostPop", config={}, seed=1, job_dir=tmp_path, train=train,
-                  n_users=3, n_items=4, feedback="implicit")
+    common = dict(
+        algorithm="MostPop",
+        config={},
+        seed=1,
+        job_dir=tmp_path,
+        train=train,
+        n_users=3,
+        n_items=4,
+        feedback="implicit",
+    )
     handler = MostPopular()
     assert handler.fit(FitRequest(**common)) == {"items_seen": 4}
     pred = handler.predict(PredictRequest(**common, k=2, users=np.array([0, 1])))

@@ -48,9 +48,7 @@ def version_env_var(version: str) -> str:
 
 def _parse_version(version: str) -> tuple[int, ...]:
     if not re.fullmatch(r"\d+(\.\d+){0,2}", version.strip()):
-        raise PythonNotFoundError(
-            f"{version!r} is not a Python version; write it like '3.11' or '3.11.7'"
-        )
+        raise PythonNotFoundError(f"{version!r} is not a Python version; write it like '3.11' or '3.11.7'")
     return tuple(int(p) for p in version.strip().split("."))
 
 

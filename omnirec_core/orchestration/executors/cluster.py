@@ -305,7 +305,9 @@ class ClusterExecutor:
         name = f"omnirec-{run_dir.name}-{self._batch}"
         now = time.time()
         for i, s in enumerate(chunk):
-            s.attempts.append({"id": self._engine_new_id(s), "name": name, "index": i, "time": now, "dir": str(run_dir)})
+            s.attempts.append(
+                {"id": self._engine_new_id(s), "name": name, "index": i, "time": now, "dir": str(run_dir)}
+            )
         self._save()  # before the engine hears of it, so a crash in between can be resolved
         try:
             with self._lock:

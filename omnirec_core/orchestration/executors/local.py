@@ -36,4 +36,3 @@ class LocalExecutor:
 
     def cancel(self) -> None:
         self._cancel.set()
-

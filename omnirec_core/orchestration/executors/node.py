@@ -47,7 +47,9 @@ def spec_from_task_list(task_list: Path, index: int | None = None) -> Path:
     if index is None:
         raw = os.environ.get("SLURM_ARRAY_TASK_ID")
         if raw is None:
-            raise OmniRecError("--task-list needs --index or $SLURM_ARRAY_TASK_ID (run it as a Slurm array task)")
+            raise OmniRecError(
+                "--task-list needs --index or $SLURM_ARRAY_TASK_ID (run it as a Slurm array task)"
+            )
         index = int(raw)
     lines = [ln for ln in task_list.read_text().splitlines() if ln.strip()]
     if not 0 <= index < len(lines):

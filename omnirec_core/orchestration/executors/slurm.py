@@ -35,8 +35,19 @@ from omnirec_core.orchestration.units import unit_paths
 #: States in which a task may still write its done record.
 ACTIVE = frozenset(
     {
-        "PENDING", "RUNNING", "CONFIGURING", "COMPLETING", "SUSPENDED", "REQUEUED", "REQUEUE_HOLD",
-        "REQUEUE_FED", "RESIZING", "SIGNALING", "STAGE_OUT", "STOPPED", "RESV_DEL_HOLD",
+        "PENDING",
+        "RUNNING",
+        "CONFIGURING",
+        "COMPLETING",
+        "SUSPENDED",
+        "REQUEUED",
+        "REQUEUE_HOLD",
+        "REQUEUE_FED",
+        "RESIZING",
+        "SIGNALING",
+        "STAGE_OUT",
+        "STOPPED",
+        "RESV_DEL_HOLD",
     }
 )
 #: sbatch errors worth retrying at the next poll rather than failing the run.
@@ -168,7 +179,9 @@ class SlurmExecutor(ClusterExecutor):
     # ---- engine ----------------------------------------------------------------------
     def _engine_start(self) -> None:
         if shutil.which("sbatch") is None:
-            raise SlurmError("sbatch not found: run omnirec on a Slurm login node (sbatch and squeue on PATH)")
+            raise SlurmError(
+                "sbatch not found: run omnirec on a Slurm login node (sbatch and squeue on PATH)"
+            )
         conf = slurm_config()
         cluster = _int(conf.get("MaxArraySize")) or 1001  # indices 0..MaxArraySize-1
         self.max_array_size = min(cluster, self._max_array_size or cluster)
@@ -208,7 +221,9 @@ class SlurmExecutor(ClusterExecutor):
         tasks.write_text("".join(f"{s.spec}\n" for s in subs))
         gpus = subs[0].gpus
         gres = (f"gpu:{gpus}" if self.gres == "gpu:1" and gpus > 1 else self.gres) if gpus else None
-        command = " ".join(shlex.quote(c) for c in [*self.worker_command, "worker", "run", "--task-list", str(tasks)])
+        command = " ".join(
+            shlex.quote(c) for c in [*self.worker_command, "worker", "run", "--task-list", str(tasks)]
+        )
         script = out_dir / f"{name}.sbatch"
         log_pattern = out_dir / "%A_%a.log"
         script.write_text(

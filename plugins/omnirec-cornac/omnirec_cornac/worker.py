@@ -234,7 +234,11 @@ class CornacHandler(Handler):
             )
         seed, threads = int(req.seed), max(1, int(req.threads))
         train = identity_dataset(req.train, req.n_users, req.n_items, req.feedback, seed)
-        val = identity_dataset(req.val, req.n_users, req.n_items, req.feedback, seed) if req.val and has_val else None
+        val = (
+            identity_dataset(req.val, req.n_users, req.n_items, req.feedback, seed)
+            if req.val and has_val
+            else None
+        )
 
         from threadpoolctl import threadpool_limits
 

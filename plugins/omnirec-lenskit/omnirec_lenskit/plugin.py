@@ -15,6 +15,7 @@ REQUIREMENTS = (
     "torch==2.13.0",
 )
 
+
 def algorithm_specs() -> tuple[AlgorithmSpec, ...]:
     """One ``AlgorithmSpec`` per LensKit scorer, with LensKit's own config keys."""
     return tuple(

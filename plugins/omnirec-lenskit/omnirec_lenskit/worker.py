@@ -48,9 +48,7 @@ def scorer_class(algorithm: str) -> type:
     """The LensKit component class for ``algorithm``; ConfigError when unknown."""
     algo = ALGORITHMS.get(algorithm)
     if algo is None:
-        raise ConfigError(
-            f"LensKit has no algorithm {algorithm!r}; available: {', '.join(ALGORITHMS)}"
-        )
+        raise ConfigError(f"LensKit has no algorithm {algorithm!r}; available: {', '.join(ALGORITHMS)}")
     if algorithm in UNAVAILABLE:
         raise ConfigError(f"LensKit.{algorithm} cannot run here: {UNAVAILABLE[algorithm]}")
     return getattr(importlib.import_module(algo.module), algo.cls)
@@ -108,12 +106,9 @@ def validate(algorithm: str, config: dict[str, Any]) -> Any:
     try:
         return cls.validate_config(config)  # type: ignore[attr-defined]
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(map(str, e['loc'])) or 'config'}: {e['msg']}" for e in exc.errors()
-        )
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'config'}: {e['msg']}" for e in exc.errors())
         raise ConfigError(
-            f"LensKit.{algorithm}: invalid config {config!r}: {problems}; "
-            f"valid keys: {', '.join(keys)}"
+            f"LensKit.{algorithm}: invalid config {config!r}: {problems}; valid keys: {', '.join(keys)}"
         ) from None
 
 
@@ -351,12 +346,18 @@ class LensKitHandler(Handler):
             jobs = batch_jobs(len(users), threads)
             first, redo = select_topk(
                 *self._recommend(pipe, users, asked, jobs),
-                users=users, k=k, asked=asked, candidate=trained,
+                users=users,
+                k=k,
+                asked=asked,
+                candidate=trained,
             )
             if len(redo):
                 full, _ = select_topk(
                     *self._recommend(pipe, redo, -1, batch_jobs(len(redo), threads)),
-                    users=redo, k=k, asked=None, candidate=trained,
+                    users=redo,
+                    k=k,
+                    asked=None,
+                    candidate=trained,
                 )
                 first = merge(first, full, users)
         finally:

@@ -47,15 +47,24 @@ def requests(args: argparse.Namespace, algo: str) -> tuple[FitRequest, PredictRe
     config = json.loads(args.config).get(algo, {})
     job = args.jobs / algo
     common = dict(
-        algorithm=algo, config=config, seed=args.seed, job_dir=job, train=train,
-        n_users=meta["n_users"], n_items=meta["n_items"], feedback=args.feedback,
+        algorithm=algo,
+        config=config,
+        seed=args.seed,
+        job_dir=job,
+        train=train,
+        n_users=meta["n_users"],
+        n_items=meta["n_items"],
+        feedback=args.feedback,
         threads=args.threads,
     )
     pairs = None
     if args.feedback == "explicit" and "rating" in ALGORITHMS[algo].predictions:
         pairs = Interactions(test.user, test.item)
     return FitRequest(**common), PredictRequest(
-        **common, k=args.k, users=np.unique(test.user), exclude_train=not args.keep_train,
+        **common,
+        k=args.k,
+        users=np.unique(test.user),
+        exclude_train=not args.keep_train,
         pairs=pairs,
     )
 

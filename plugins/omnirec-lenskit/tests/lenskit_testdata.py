@@ -40,8 +40,12 @@ def ml100k(cache: Path) -> pd.DataFrame:
     _, user = np.unique(raw.iloc[:, 0].to_numpy(), return_inverse=True)
     _, item = np.unique(raw.iloc[:, 1].to_numpy(), return_inverse=True)
     return pd.DataFrame(
-        {"user": user, "item": item, "rating": raw.iloc[:, 2].astype(float),
-         "timestamp": raw.iloc[:, 3].astype(np.int64)}
+        {
+            "user": user,
+            "item": item,
+            "rating": raw.iloc[:, 2].astype(float),
+            "timestamp": raw.iloc[:, 3].astype(np.int64),
+        }
     )
 
 
@@ -58,9 +62,7 @@ def holdout(df: pd.DataFrame, frac: float = 0.2, seed: int = 7) -> tuple[pd.Data
     return df[~test].reset_index(drop=True), df[test].reset_index(drop=True)
 
 
-def write_split(
-    path: Path, train: pd.DataFrame, test: pd.DataFrame, n_users: int, n_items: int
-) -> Path:
+def write_split(path: Path, train: pd.DataFrame, test: pd.DataFrame, n_users: int, n_items: int) -> Path:
     path.mkdir(parents=True, exist_ok=True)
     for name, part in (("train", train), ("test", test)):
         np.save(path / f"{name}_user.npy", part["user"].to_numpy(np.int64))
@@ -78,7 +80,9 @@ def ndcg_at_k(
     test_users, n_rel = np.unique(test["user"].to_numpy(), return_counts=True)
     first = np.searchsorted(rec_user, rec_user, side="left")  # rows grouped by user
     rank = np.arange(len(rec_user)) - first
-    relevant = np.isin(rec_user * n_items + rec_item, test["user"].to_numpy() * n_items + test["item"].to_numpy())
+    relevant = np.isin(
+        rec_user * n_items + rec_item, test["user"].to_numpy() * n_items + test["item"].to_numpy()
+    )
     gain = np.where((rank < k) & relevant, 1.0 / np.log2(rank + 2), 0.0)
     dcg = np.zeros(int(max(test_users.max(), rec_user.max(initial=0))) + 1)
     np.add.at(dcg, rec_user, gain)

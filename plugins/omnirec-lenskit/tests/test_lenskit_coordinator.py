@@ -35,11 +35,16 @@ def test_implicit_scorers_through_the_coordinator(ml100k_implicit, run_coordinat
     assert set(ndcg.index) == set(algos), f"missing: {set(algos) - set(ndcg.index)}"
     for name in ("ItemKNNScorer", "UserKNNScorer", "EASEScorer", "ImplicitMFScorer"):
         assert ndcg[f"LensKit.{name}"] > ndcg["LensKit.PopScorer"], name
-    versions = {json.loads(p.read_text())["versions"]["framework_version"] for p in (tmp_path / "ck").rglob("job.json")}
+    versions = {
+        json.loads(p.read_text())["versions"]["framework_version"]
+        for p in (tmp_path / "ck").rglob("job.json")
+    }
     assert versions == {"2025.8.1"}
 
 
-def test_explicit_scorers_rmse_through_the_coordinator(ml100k_explicit, run_coordinator, tmp_path: Path) -> None:
+def test_explicit_scorers_rmse_through_the_coordinator(
+    ml100k_explicit, run_coordinator, tmp_path: Path
+) -> None:
     algos = {
         name: cfg
         for name, cfg in _configs("explicit").items()

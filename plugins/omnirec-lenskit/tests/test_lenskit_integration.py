@@ -22,10 +22,24 @@ pytestmark = pytest.mark.integration
 
 K = 10
 SEED = 42
-IMPLICIT = ["PopScorer", "ItemKNNScorer", "UserKNNScorer", "EASEScorer", "SLIMScorer",
-            "ImplicitMFScorer", "FlexMFImplicitScorer"]
-EXPLICIT = ["PopScorer", "BiasScorer", "BiasedMFScorer", "FunkSVDScorer", "ItemKNNScorer",
-            "UserKNNScorer", "FlexMFExplicitScorer"]
+IMPLICIT = [
+    "PopScorer",
+    "ItemKNNScorer",
+    "UserKNNScorer",
+    "EASEScorer",
+    "SLIMScorer",
+    "ImplicitMFScorer",
+    "FlexMFImplicitScorer",
+]
+EXPLICIT = [
+    "PopScorer",
+    "BiasScorer",
+    "BiasedMFScorer",
+    "FunkSVDScorer",
+    "ItemKNNScorer",
+    "UserKNNScorer",
+    "FlexMFExplicitScorer",
+]
 # LensKit defaults except: fewer FlexMF epochs (CPU time), an EASE penalty sized for ML-100K.
 CONFIG = {
     "EASEScorer": {"regularization": 250.0},
@@ -49,20 +63,38 @@ def ml(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
     itrain, itest = holdout(implicit)
     etrain, etest = holdout(df[["user", "item", "rating"]])
     return SimpleNamespace(
-        root=root, n_users=n_users, n_items=n_items,
-        imp=write(root / "implicit", itrain, itest, n_users, n_items), imp_train=itrain,
+        root=root,
+        n_users=n_users,
+        n_items=n_items,
+        imp=write(root / "implicit", itrain, itest, n_users, n_items),
+        imp_train=itrain,
         imp_test=itest,
-        exp=write(root / "explicit", etrain, etest, n_users, n_items), exp_train=etrain,
+        exp=write(root / "explicit", etrain, etest, n_users, n_items),
+        exp_train=etrain,
         exp_test=etest,
     )
 
 
-def handler_run(python: str, data: Path, out: Path, algos: list[str], feedback: str,
-                *extra: str) -> dict:
+def handler_run(python: str, data: Path, out: Path, algos: list[str], feedback: str, *extra: str) -> dict:
     return run_script(
-        python, "run", out, "--data", str(data), "--jobs", str(out / "jobs"),
-        "--algorithms", ",".join(algos), "--feedback", feedback, "--config", json.dumps(CONFIG),
-        "--k", str(K), "--seed", str(SEED), *extra,
+        python,
+        "run",
+        out,
+        "--data",
+        str(data),
+        "--jobs",
+        str(out / "jobs"),
+        "--algorithms",
+        ",".join(algos),
+        "--feedback",
+        feedback,
+        "--config",
+        json.dumps(CONFIG),
+        "--k",
+        str(K),
+        "--seed",
+        str(SEED),
+        *extra,
     )
 
 
@@ -159,15 +191,27 @@ def test_explicit_ratings_and_topk(explicit_run, ml: SimpleNamespace) -> None:
     assert explicit_run.results["ItemKNNScorer"]["fit_info"]["lenskit_config"]["feedback"] == "explicit"
 
 
-def test_same_lists_as_plain_lenskit(python: str, implicit_run, ml: SimpleNamespace,
-                                     tmp_path: Path) -> None:
+def test_same_lists_as_plain_lenskit(python: str, implicit_run, ml: SimpleNamespace, tmp_path: Path) -> None:
     """LensKit's own API on the same split and seed gives the same top-10 lists (LensKit's
     tie order at the cut aside: we order ties by item id)."""
     algos = ["ItemKNNScorer", "EASEScorer", "ImplicitMFScorer"]
     config = dict(CONFIG, ItemKNNScorer={"feedback": "implicit"})
-    run_script(python, "direct", tmp_path, "--data", str(ml.imp), "--full-vocab",
-               "--algorithms", ",".join(algos), "--config", json.dumps(config),
-               "--k", str(K), "--seed", str(SEED))
+    run_script(
+        python,
+        "direct",
+        tmp_path,
+        "--data",
+        str(ml.imp),
+        "--full-vocab",
+        "--algorithms",
+        ",".join(algos),
+        "--config",
+        json.dumps(config),
+        "--k",
+        str(K),
+        "--seed",
+        str(SEED),
+    )
     for algo in algos:
         ours = load_rows(implicit_run.out, algo)
         user, item, score = load_rows(tmp_path, algo)
@@ -182,12 +226,24 @@ def test_same_lists_as_plain_lenskit(python: str, implicit_run, ml: SimpleNamesp
         assert len(np.unique(user[differ])) <= 0.01 * len(np.unique(user)), algo
 
 
-def test_predict_in_a_fresh_process_from_the_job_dir(python: str, implicit_run,
-                                                     ml: SimpleNamespace, tmp_path: Path) -> None:
+def test_predict_in_a_fresh_process_from_the_job_dir(
+    python: str, implicit_run, ml: SimpleNamespace, tmp_path: Path
+) -> None:
     algos = ["ItemKNNScorer", "ImplicitMFScorer"]
-    common = ["--data", str(ml.imp), "--jobs", str(tmp_path / "jobs"), "--algorithms",
-              ",".join(algos), "--config", json.dumps(CONFIG), "--k", str(K),
-              "--seed", str(SEED)]
+    common = [
+        "--data",
+        str(ml.imp),
+        "--jobs",
+        str(tmp_path / "jobs"),
+        "--algorithms",
+        ",".join(algos),
+        "--config",
+        json.dumps(CONFIG),
+        "--k",
+        str(K),
+        "--seed",
+        str(SEED),
+    ]
     run_script(python, "fit", tmp_path / "fit", *common)
     job = tmp_path / "jobs" / "ImplicitMFScorer"
     assert {"lenskit-pipeline.pkl", "lenskit-model.json"} <= {p.name for p in job.iterdir()}
@@ -199,18 +255,43 @@ def test_predict_in_a_fresh_process_from_the_job_dir(python: str, implicit_run,
             assert np.array_equal(a, b), algo
 
 
-def test_seed_reaches_lenskit(python: str, implicit_run, ml: SimpleNamespace,
-                              tmp_path: Path) -> None:
-    run_script(python, "run", tmp_path, "--data", str(ml.imp), "--jobs", str(tmp_path / "jobs"),
-               "--algorithms", "ImplicitMFScorer", "--k", str(K), "--seed", str(SEED + 1))
+def test_seed_reaches_lenskit(python: str, implicit_run, ml: SimpleNamespace, tmp_path: Path) -> None:
+    run_script(
+        python,
+        "run",
+        tmp_path,
+        "--data",
+        str(ml.imp),
+        "--jobs",
+        str(tmp_path / "jobs"),
+        "--algorithms",
+        "ImplicitMFScorer",
+        "--k",
+        str(K),
+        "--seed",
+        str(SEED + 1),
+    )
     other = load_rows(tmp_path, "ImplicitMFScorer")
     base = load_rows(implicit_run.out, "ImplicitMFScorer")
     assert not np.array_equal(other[2], base[2])
 
 
 def test_keep_train_items_when_asked(python: str, ml: SimpleNamespace, tmp_path: Path) -> None:
-    run_script(python, "run", tmp_path, "--data", str(ml.imp), "--jobs", str(tmp_path / "jobs"),
-               "--algorithms", "PopScorer", "--k", str(K), "--keep-train", "--oracle")
+    run_script(
+        python,
+        "run",
+        tmp_path,
+        "--data",
+        str(ml.imp),
+        "--jobs",
+        str(tmp_path / "jobs"),
+        "--algorithms",
+        "PopScorer",
+        "--k",
+        str(K),
+        "--keep-train",
+        "--oracle",
+    )
     user, item, _ = load_rows(tmp_path, "PopScorer")
     train_keys = ml.imp_train["user"].to_numpy() * ml.n_items + ml.imp_train["item"].to_numpy()
     assert np.isin(user * ml.n_items + item, train_keys).mean() > 0.3

@@ -25,19 +25,26 @@ def test_ties_by_item_id_and_candidates_only() -> None:
 
 def test_rows_follow_the_requested_user_order() -> None:
     u, i, s = rows([(1, 0, 1.0), (2, 1, 1.0), (0, 2, 1.0)])
-    got, _ = select_topk(u, i, s, users=np.array([2, 0, 1]), k=1, asked=None,
-                         candidate=np.ones(3, bool))
+    got, _ = select_topk(u, i, s, users=np.array([2, 0, 1]), k=1, asked=None, candidate=np.ones(3, bool))
     assert got.user.tolist() == [2, 0, 1]
     assert got.item.tolist() == [1, 2, 0]
 
 
 def test_truncated_tie_at_the_cut_asks_again() -> None:
     # LensKit was asked for 3; user 0's third score ties the 2nd best: more may follow.
-    u, i, s = rows([(0, 7, 3.0), (0, 8, 2.0), (0, 9, 2.0),
-                    (1, 1, 3.0), (1, 2, 2.0), (1, 3, 1.0),
-                    (2, 1, 3.0), (2, 2, 2.0)])
-    got, redo = select_topk(u, i, s, users=np.array([0, 1, 2]), k=2, asked=3,
-                            candidate=np.ones(10, bool))
+    u, i, s = rows(
+        [
+            (0, 7, 3.0),
+            (0, 8, 2.0),
+            (0, 9, 2.0),
+            (1, 1, 3.0),
+            (1, 2, 2.0),
+            (1, 3, 1.0),
+            (2, 1, 3.0),
+            (2, 2, 2.0),
+        ]
+    )
+    got, redo = select_topk(u, i, s, users=np.array([0, 1, 2]), k=2, asked=3, candidate=np.ones(10, bool))
     assert redo.tolist() == [0]  # user 1: strict drop after k; user 2: list not truncated
     assert got.item[got.user == 1].tolist() == [1, 2]
 
@@ -86,12 +93,16 @@ def test_matches_dense_reference_with_many_ties() -> None:
         users = rng.permutation(np.arange(100, 100 + n_users))
         asked = k + int((~candidate).sum()) + int(rng.integers(0, 3))
 
-        first, redo = select_topk(*lenskit_like(scores, users, asked, rng), users=users, k=k,
-                                  asked=asked, candidate=candidate)
+        first, redo = select_topk(
+            *lenskit_like(scores, users, asked, rng), users=users, k=k, asked=asked, candidate=candidate
+        )
         rows_of = {u: r for r, u in enumerate(users)}
         full, again = select_topk(
             *lenskit_like(scores[[rows_of[u] for u in redo]], redo, -1, rng),
-            users=redo, k=k, asked=None, candidate=candidate,
+            users=redo,
+            k=k,
+            asked=None,
+            candidate=candidate,
         )
         assert again.size == 0
         got = merge(first, full, users)

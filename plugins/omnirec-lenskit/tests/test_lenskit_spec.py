@@ -12,12 +12,26 @@ from omnirec_lenskit.algorithms import ALGORITHMS
 from omnirec_core.plugin.specs import RunnerSpec
 
 EXPECTED = {
-    "PopScorer", "BiasScorer", "ItemKNNScorer", "UserKNNScorer", "EASEScorer", "SLIMScorer",
-    "ImplicitMFScorer", "BiasedMFScorer", "FunkSVDScorer", "FlexMFImplicitScorer",
+    "PopScorer",
+    "BiasScorer",
+    "ItemKNNScorer",
+    "UserKNNScorer",
+    "EASEScorer",
+    "SLIMScorer",
+    "ImplicitMFScorer",
+    "BiasedMFScorer",
+    "FunkSVDScorer",
+    "FlexMFImplicitScorer",
     "FlexMFExplicitScorer",
 }
-RATING = {"BiasScorer", "ItemKNNScorer", "UserKNNScorer", "BiasedMFScorer", "FunkSVDScorer",
-          "FlexMFExplicitScorer"}
+RATING = {
+    "BiasScorer",
+    "ItemKNNScorer",
+    "UserKNNScorer",
+    "BiasedMFScorer",
+    "FunkSVDScorer",
+    "FlexMFExplicitScorer",
+}
 EXPLICIT_ONLY = {"BiasScorer", "BiasedMFScorer", "FunkSVDScorer", "FlexMFExplicitScorer"}
 
 

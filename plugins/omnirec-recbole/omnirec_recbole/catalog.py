@@ -490,8 +490,10 @@ def config_problems(algorithm: str, config: Mapping[str, Any]) -> list[str]:
                 if model.closed_form and key in TRAINING_KEYS
                 else ""
             )
-            problems.append(f"unknown key {key!r} for RecBole.{algorithm}; {why}valid keys: "
-                            + (", ".join(sorted(valid)) or "none"))
+            problems.append(
+                f"unknown key {key!r} for RecBole.{algorithm}; {why}valid keys: "
+                + (", ".join(sorted(valid)) or "none")
+            )
         elif key in model.params:
             problem = _type_problem(key, value, model.params[key])
             if problem is None and key in model.choices and value not in model.choices[key]:
@@ -517,8 +519,6 @@ def config_problems(algorithm: str, config: Mapping[str, Any]) -> list[str]:
                 )
         elif key == "train_neg_sample_args" and value is not None and not isinstance(value, Mapping):
             problems.append(f"train_neg_sample_args must be a table (or null), got {value!r}")
-        elif key in ("shuffle", "require_pow", "enable_amp", "enable_scaler") and not isinstance(
-            value, bool
-        ):
+        elif key in ("shuffle", "require_pow", "enable_amp", "enable_scaler") and not isinstance(value, bool):
             problems.append(f"{key} must be true or false, got {value!r}")
     return problems

@@ -296,9 +296,7 @@ class RecBoleHandler(Handler):
         val = req.val if req.val is not None and len(req.val) else None
         started = time.perf_counter()
         with _recbole_session(work, log_file=work / "recbole.log"):
-            load_col = atomic.write_benchmark(
-                work / "data", req.train, val, req.n_users, req.n_items
-            )
+            load_col = atomic.write_benchmark(work / "data", req.train, val, req.n_users, req.n_items)
             config = _config(req, work, load_col, device)
             init_seed(config["seed"], config["reproducibility"])
             dataset = create_dataset(config)
@@ -310,7 +308,9 @@ class RecBoleHandler(Handler):
             try:
                 # Without a validation split there is no early stopping: all epochs run.
                 best_score, best_result = trainer.fit(
-                    train_data, valid_data if val is not None else None, saved=True,
+                    train_data,
+                    valid_data if val is not None else None,
+                    saved=True,
                     show_progress=False,
                 )
             finally:
@@ -366,8 +366,7 @@ class RecBoleHandler(Handler):
 
         if req.pairs is not None and len(req.pairs):
             raise ValueError(
-                f"RecBole.{req.algorithm} ranks items; this runner does not predict ratings "
-                "for test pairs"
+                f"RecBole.{req.algorithm} ranks items; this runner does not predict ratings for test pairs"
             )
         job = Path(req.job_dir).resolve()
         meta = json.loads((job / META_FILE).read_text())
@@ -382,9 +381,7 @@ class RecBoleHandler(Handler):
         if len(users) and (users.min() < 0 or users.max() >= req.n_users):
             raise ValueError(f"user ids must lie in 0..{req.n_users - 1}")
         item_ids = np.load(job / "item_ids.npy", allow_pickle=False)
-        internal_user = atomic.internal_index(
-            np.load(job / "user_ids.npy", allow_pickle=False), req.n_users
-        )
+        internal_user = atomic.internal_index(np.load(job / "user_ids.npy", allow_pickle=False), req.n_users)
         exclude = UserIndex(req.train, req.n_users) if req.exclude_train else None
         n_internal = len(item_ids) + 1
         per_batch = max(1, min(MAX_USERS_PER_BATCH, SCORE_BUDGET // n_internal))
@@ -392,8 +389,9 @@ class RecBoleHandler(Handler):
         started = time.perf_counter()
         # Predict must leave the model dir exactly as fit left it (omnirec hashes it), so
         # RecBole runs in a scratch cwd here and logs nothing to the job dir.
-        with tempfile.TemporaryDirectory(prefix="omnirec-recbole-") as scratch, _recbole_session(
-            Path(scratch)
+        with (
+            tempfile.TemporaryDirectory(prefix="omnirec-recbole-") as scratch,
+            _recbole_session(Path(scratch)),
         ):
             model = _move(trusted.load(job / MODEL_FILE, meta["model_sha256"], device), device)
             model.eval()

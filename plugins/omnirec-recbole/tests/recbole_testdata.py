@@ -40,9 +40,7 @@ def env_python() -> Path:
         sources = {}
     except importlib.metadata.PackageNotFoundError:
         sources = {"omnirec-recbole": PLUGIN_ROOT}
-    cache_dir = Path(
-        os.environ.get("OMNIREC_TEST_ENV_DIR") or Path.home() / ".cache/omnirec/test-envs"
-    )
+    cache_dir = Path(os.environ.get("OMNIREC_TEST_ENV_DIR") or Path.home() / ".cache/omnirec/test-envs")
     return Path(EnvManager(cache_dir, sources=sources).ensure(runner_spec()).python)
 
 
@@ -69,7 +67,9 @@ def load_ml100k() -> tuple[np.ndarray, np.ndarray, np.ndarray, int, int]:
     """
     root = subprocess.run(
         [str(env_python()), "-c", "import recbole, os; print(os.path.dirname(recbole.__file__))"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.strip()
     raw = np.loadtxt(Path(root) / ML100K, skiprows=1, delimiter="\t")
     assert raw.shape == (100_000, 4)
@@ -107,8 +107,11 @@ def read_prediction(out: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def ndcg_at_k(
-    rec_user: np.ndarray, rec_item: np.ndarray, test: tuple[np.ndarray, np.ndarray],
-    n_items: int, k: int = 10,
+    rec_user: np.ndarray,
+    rec_item: np.ndarray,
+    test: tuple[np.ndarray, np.ndarray],
+    n_items: int,
+    k: int = 10,
 ) -> float:
     """Mean NDCG@k over users with test items (binary gain, IDCG over min(|R|, k)).
 

@@ -36,11 +36,14 @@ def test_models_through_the_coordinator(ml100k_implicit, run_coordinator, tmp_pa
     assert (tmp_path / "ck").is_dir() and not list(Path.cwd().glob("log*"))  # RecBole wrote nothing here
 
 
-def test_killed_after_fit_predicts_from_the_saved_model(ml100k_implicit, run_coordinator, tmp_path: Path) -> None:
+def test_killed_after_fit_predicts_from_the_saved_model(
+    ml100k_implicit, run_coordinator, tmp_path: Path
+) -> None:
     ckpt = tmp_path / "ck"
     plan = {"RecBole.BPR": {"epochs": 3}}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.support.run_plan", str(ckpt), json.dumps(plan)], cwd=ROOT,
+        [sys.executable, "-m", "tests.support.run_plan", str(ckpt), json.dumps(plan)],
+        cwd=ROOT,
         start_new_session=True,
     )
     try:

@@ -89,8 +89,7 @@ def quality(data, tmp_path_factory):
     jobs = [_job(tmp, name, name, config=cfg) for name, cfg in QUALITY.items()]
     # Predict the validation users from the same saved models, without refitting.
     val_jobs = [
-        _job(tmp, name, name, config=QUALITY[name], phase="predict", users="val",
-             out=str(tmp / "val" / name))
+        _job(tmp, name, name, config=QUALITY[name], phase="predict", users="val", out=str(tmp / "val" / name))
         for name in ("BPR", "MultiVAE")
     ]
     results = run_in_env({"data": str(data["path"]), "jobs": jobs + val_jobs}, tmp)
@@ -98,7 +97,7 @@ def quality(data, tmp_path_factory):
     for job, res in zip(jobs, results):
         assert "error" not in res, res.get("traceback")
         by_name[job["algorithm"]] = (res, read_prediction(Path(job["out"])))
-    for job, res in zip(val_jobs, results[len(jobs):]):
+    for job, res in zip(val_jobs, results[len(jobs) :]):
         assert "error" not in res, res.get("traceback")
         by_name[job["algorithm"] + "@val"] = (res, read_prediction(Path(job["out"])))
     return by_name
@@ -114,9 +113,7 @@ def test_predictions_are_valid_topk_lists(quality, data):
 
 def test_learned_models_beat_pop_and_random(quality, data):
     test = data["split"]["test"]
-    ndcg = {
-        name: ndcg_at_k(*quality[name][1][:2], test, data["n_items"]) for name in QUALITY
-    }
+    ndcg = {name: ndcg_at_k(*quality[name][1][:2], test, data["n_items"]) for name in QUALITY}
     print("NDCG@10 on ML-100K test:", json.dumps({k: round(v, 4) for k, v in ndcg.items()}))
     assert ndcg["Random"] < 0.05
     assert 0.08 < ndcg["Pop"] < ndcg["ItemKNN"]

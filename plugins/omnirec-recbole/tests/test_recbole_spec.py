@@ -15,10 +15,36 @@ from omnirec_core.plugin.specs import RunnerSpec
 PKG = Path(catalog.__file__).parent
 
 BRIEF_MODELS = (
-    "Pop", "ItemKNN", "BPR", "NeuMF", "DMF", "FISM", "NAIS", "SpectralCF", "GCMC", "NGCF",
-    "LightGCN", "DGCF", "LINE", "MultiVAE", "MultiDAE", "MacridVAE", "CDAE", "ENMF", "NNCF",
-    "RecVAE", "EASE", "SLIMElastic", "SGL", "ADMMSLIM", "NCEPLRec", "SimpleX", "NCL", "Random",
-    "DiffRec", "LDiffRec",
+    "Pop",
+    "ItemKNN",
+    "BPR",
+    "NeuMF",
+    "DMF",
+    "FISM",
+    "NAIS",
+    "SpectralCF",
+    "GCMC",
+    "NGCF",
+    "LightGCN",
+    "DGCF",
+    "LINE",
+    "MultiVAE",
+    "MultiDAE",
+    "MacridVAE",
+    "CDAE",
+    "ENMF",
+    "NNCF",
+    "RecVAE",
+    "EASE",
+    "SLIMElastic",
+    "SGL",
+    "ADMMSLIM",
+    "NCEPLRec",
+    "SimpleX",
+    "NCL",
+    "Random",
+    "DiffRec",
+    "LDiffRec",
 )
 
 
@@ -102,11 +128,19 @@ def test_bad_values_are_refused(algorithm, config, fragment):
 
 
 def test_good_overrides_pass():
-    assert catalog.config_problems(
-        "BPR",
-        {"epochs": 3, "learning_rate": 0.01, "valid_metric": "recall@20", "learner": "SGD",
-         "train_neg_sample_args": {"distribution": "popularity", "sample_num": 2}},
-    ) == []
+    assert (
+        catalog.config_problems(
+            "BPR",
+            {
+                "epochs": 3,
+                "learning_rate": 0.01,
+                "valid_metric": "recall@20",
+                "learner": "SGD",
+                "train_neg_sample_args": {"distribution": "popularity", "sample_num": 2},
+            },
+        )
+        == []
+    )
     assert catalog.config_problems("ItemKNN", {"k": 50, "shrink": 10}) == []
     assert catalog.config_problems("MultiVAE", {"mlp_hidden_size": (300,)}) == []
 
@@ -130,7 +164,7 @@ def test_plugin_side_imports_nothing_from_the_framework():
 def test_entry_point_is_declared():
     text = (PKG.parent / "pyproject.toml").read_text()
     assert '[project.entry-points.omnirec]\nrecbole = "omnirec_recbole.plugin"' in text
-    assert 'dependencies = ["omnirec-core"]' in text
+    assert 'dependencies = ["omnirec-core>=0.1,<0.2"]' in text
     try:
         eps = importlib.metadata.entry_points(group="omnirec")
     except Exception:  # pragma: no cover

@@ -26,7 +26,9 @@ FAST = {
 
 def test_every_algorithm_through_the_coordinator(ml100k_implicit, run_coordinator, tmp_path: Path) -> None:
     algos = {f"RecPack.{name}": FAST.get(name, {}) for name in PARAMS}
-    ev = run_coordinator(tmp_path / "ck", ml100k_implicit, algos, Evaluator(NDCG([10]), Recall([10]), HR([10])))
+    ev = run_coordinator(
+        tmp_path / "ck", ml100k_implicit, algos, Evaluator(NDCG([10]), Recall([10]), HR([10]))
+    )
     res = ev.get_results()
     ndcg = res[res.metric == "NDCG"].set_index("algorithm")["value"]
     assert set(ndcg.index) == set(algos), f"missing: {set(algos) - set(ndcg.index)}"

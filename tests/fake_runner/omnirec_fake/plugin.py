@@ -16,12 +16,25 @@ def omnirec_runners() -> list[RunnerSpec]:
             requirements=("numpy",),
             install_self=("omnirec-core", "omnirec-fake"),
             algorithms=(
-                AlgorithmSpec("Pop", params=PARAMS["Pop"], predictions=("topk", "rating"),
-                              description="item popularity (interaction counts)"),
-                AlgorithmSpec("Random", params=PARAMS["Random"], predictions=("topk", "rating"),
-                              description="seeded uniform random scores"),
-                AlgorithmSpec("ItemCF", params=PARAMS["ItemCF"], defaults={"shrink": 0.0},
-                              feedback=("implicit",), description="dense item-item cosine (small data only)"),
+                AlgorithmSpec(
+                    "Pop",
+                    params=PARAMS["Pop"],
+                    predictions=("topk", "rating"),
+                    description="item popularity (interaction counts)",
+                ),
+                AlgorithmSpec(
+                    "Random",
+                    params=PARAMS["Random"],
+                    predictions=("topk", "rating"),
+                    description="seeded uniform random scores",
+                ),
+                AlgorithmSpec(
+                    "ItemCF",
+                    params=PARAMS["ItemCF"],
+                    defaults={"shrink": 0.0},
+                    feedback=("implicit",),
+                    description="dense item-item cosine (small data only)",
+                ),
             ),
             description="test runner: pure numpy, with fault injection",
         )

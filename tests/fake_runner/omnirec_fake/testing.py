@@ -26,8 +26,9 @@ def fake_runner(tmp_path: Path, *, fault: str | None = None, name: str = "Fake",
     return RunnerProcess(name, sys.executable, MODULE, log_dir=tmp_path / "logs", env=env, **kw)
 
 
-def make_data(directory: Path, n_users: int = 40, n_items: int = 60, n: int = 600, seed: int = 0
-              ) -> tuple[dict[str, Any], np.ndarray, np.ndarray]:
+def make_data(
+    directory: Path, n_users: int = 40, n_items: int = 60, n: int = 600, seed: int = 0
+) -> tuple[dict[str, Any], np.ndarray, np.ndarray]:
     """Random implicit interactions (deduplicated) as column files: (desc, user, item)."""
     rng = np.random.default_rng(seed)
     pairs = np.unique(np.stack([rng.integers(0, n_users, n), rng.integers(0, n_items, n)], axis=1), axis=0)
@@ -65,8 +66,11 @@ def live_group_members(pgid: int) -> list[int]:
 def our_zombies() -> list[int]:
     """Children of this process that exited and were never reaped."""
     me = os.getpid()
-    return [int(e) for e in os.listdir("/proc")
-            if e.isdigit() and (st := _stat(int(e))) is not None and st[0] == "Z" and st[1] == me]
+    return [
+        int(e)
+        for e in os.listdir("/proc")
+        if e.isdigit() and (st := _stat(int(e))) is not None and st[0] == "Z" and st[1] == me
+    ]
 
 
 def wait_until(predicate: Any, timeout: float = 60.0, step: float = 0.05) -> bool:

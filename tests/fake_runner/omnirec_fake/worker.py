@@ -57,8 +57,7 @@ def _save(path: Any, arr: np.ndarray) -> None:
 
 def _spawn_children(n: int) -> None:
     for _ in range(n):
-        subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"],
-                         stdin=subprocess.DEVNULL)
+        subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"], stdin=subprocess.DEVNULL)
 
 
 def _flood(megabytes: float) -> None:
@@ -146,8 +145,11 @@ class FakeHandler(Handler):
             return np.broadcast_to(model, (len(users), req.n_items))
         if req.algorithm == "Random":
             seed = int(model[0])
-            return np.stack([np.random.default_rng([seed, int(u)]).random(req.n_items) for u in users]) \
-                if len(users) else np.empty((0, req.n_items))
+            return (
+                np.stack([np.random.default_rng([seed, int(u)]).random(req.n_items) for u in users])
+                if len(users)
+                else np.empty((0, req.n_items))
+            )
         hist = np.zeros((len(users), req.n_items), dtype=np.float32)
         rows, items = UserIndex(req.train, req.n_users).rows_of(users)
         hist[rows, items] = 1.0
@@ -163,8 +165,12 @@ class FakeHandler(Handler):
                 topk_from_scores(self._scores(req, model, req.users[s]), req.users[s], req.k, exclude)
                 for s in batches(len(req.users), BATCH)
             ]
-            user, item, score = (np.concatenate([p[i] for p in parts]) if parts else
-                                 np.empty(0, dtype=np.float64 if i == 2 else np.int64) for i in range(3))
+            user, item, score = (
+                np.concatenate([p[i] for p in parts])
+                if parts
+                else np.empty(0, dtype=np.float64 if i == 2 else np.int64)
+                for i in range(3)
+            )
             if req.config.get("fault") == "bad_predictions":
                 user, item, score = self._spoil(req, user, item, score)
             pred.user, pred.item, pred.score = user, item, score
@@ -173,10 +179,16 @@ class FakeHandler(Handler):
             if req.algorithm == "Pop":
                 pred.pair_score = model[pi]
             else:
-                pred.pair_score = np.concatenate(
-                    [self._scores(req, model, pu[s])[np.arange(s.stop - s.start), pi[s]]
-                     for s in batches(len(pu), BATCH)]
-                ) if len(pu) else np.empty(0)
+                pred.pair_score = (
+                    np.concatenate(
+                        [
+                            self._scores(req, model, pu[s])[np.arange(s.stop - s.start), pi[s]]
+                            for s in batches(len(pu), BATCH)
+                        ]
+                    )
+                    if len(pu)
+                    else np.empty(0)
+                )
         return pred
 
     @staticmethod
