@@ -22,8 +22,8 @@ import pandas as pd
 
 from omnirec_core.errors import DataError
 from omnirec_core.evaluation.metrics.base import Metric, MetricError
-from omnirec_core.evaluation.metrics.columns import as_pair_index
-from omnirec_core.evaluation.metrics.prepare import prepare_rating, prepare_topk
+from omnirec_core.evaluation.metrics.columns import PairIndex, as_pair_index, columns_of
+from omnirec_core.evaluation.metrics.prepare import prepare_rating, prepare_topk, relevant_pairs
 from omnirec_core.evaluation.metrics.validate import PredictionError, validate_predictions
 from omnirec_core.evaluation.presentation import Format
 from omnirec_core.evaluation.result import JobResult
@@ -116,8 +116,15 @@ class Evaluator:
                     f"{', '.join(map(repr, topk_metrics))} need top-K predictions; pass topk=..."
                 )
             k = self.max_k() or None
+            relevant = self._relevant(test, n_users, n_items)
             lists = validate_predictions(
-                topk, n_users=n_users, n_items=n_items, k=k, train=train_index, exclude_train=exclude_train
+                topk,
+                n_users=n_users,
+                n_items=n_items,
+                k=k,
+                train=train_index,
+                exclude_train=exclude_train,
+                relevant=relevant[0] if relevant else None,
             )
             data = prepare_topk(
                 None,
@@ -126,6 +133,7 @@ class Evaluator:
                 train=train_index,
                 relevance_threshold=self.relevance_threshold,
                 max_k=k,
+                relevant=relevant,
             )
             results += [m.compute(data) for m in topk_metrics]
             report["topk"] = data.report
@@ -139,6 +147,15 @@ class Evaluator:
             results += [m.compute(rdata) for m in rating_metrics]
             report["rating"] = rdata.report
         return JobResult.from_metric_results(results, self.definitions(), report)
+
+    def _relevant(self, test: Any, n_users: int, n_items: int) -> tuple[PairIndex, dict[str, int]] | None:
+        """The relevant test pairs, built before validation so that one pass over the lists
+        checks them and finds the hits; ``None`` when the test table is faulty (its error is
+        raised later, after the predictions' own checks, as it always was)."""
+        try:
+            return relevant_pairs(columns_of(test), n_users, n_items, self.relevance_threshold)
+        except DataError:
+            return None
 
     # -- results (the reference API; see ResultSet) ------------------------------------------
 

@@ -12,10 +12,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from omnirec_core.errors import OmniRecError
 from omnirec_core.evaluation.evaluator import Evaluator
+from omnirec_core.evaluation.metrics.columns import PairIndex
 from omnirec_core.evaluation.result import JobResult
 from omnirec_core.orchestration.jobs import (
     FAILED_FILE,
@@ -44,22 +43,23 @@ class JobScorer:
         self.labels = labels
         self.journal = journal
         self.progress = progress
-        self._splits: dict[str, dict[str, pd.DataFrame]] = {}
+        self._splits: dict[str, dict[str, Any]] = {}
         self._settled: set[str] = set()
 
     def settled(self, job: Job) -> bool:
         return job.key in self._settled
 
-    def _split(self, job: Job) -> dict[str, pd.DataFrame]:
+    def _split(self, job: Job) -> dict[str, Any]:
+        """The split's test columns and its training pairs, read and indexed once per split."""
         d = job.extra["split_dir"]
         if d not in self._splits:
             rec = read_json(Path(d) / "split.json") or {}
-            self._splits[d] = {
-                part: pd.DataFrame(
-                    read_columns(rebase(rec[part], Path(d), relative=False) or {}, verify=False)
-                )
+            train, test = (
+                read_columns(rebase(rec[part], Path(d), relative=False) or {}, verify=False)
                 for part in ("train", "test")
-            }
+            )
+            # Sorted once here instead of once per job (every job of the split checks it).
+            self._splits[d] = {"train": PairIndex.from_frame(train, job.n_items, job.n_users), "test": test}
         return self._splits[d]
 
     def try_finish(self, job: Job, need_pairs: bool) -> str:
@@ -77,8 +77,9 @@ class JobScorer:
                 return "done"
         self.journal.append(job.key, "eval", "started")
         parts = self._split(job)
-        topk = pd.DataFrame(read_columns(rec["topk"])) if rec.get("topk") else None
-        pair_scores = pd.DataFrame(read_columns(rec["pairs"])) if rec.get("pairs") else None
+        # Column arrays as read: a DataFrame would copy every column into one block first.
+        topk = read_columns(rec["topk"]) if rec.get("topk") else None
+        pair_scores = read_columns(rec["pairs"]) if rec.get("pairs") else None
         try:
             result = self.evaluator.evaluate(
                 topk,

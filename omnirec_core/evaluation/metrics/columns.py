@@ -91,6 +91,7 @@ class PairIndex:
     def __init__(self, keys: np.ndarray, n_items: int) -> None:
         self.keys = keys
         self.n_items = int(n_items)
+        self._user_counts: np.ndarray | None = None
 
     @classmethod
     def from_arrays(cls, user: np.ndarray, item: np.ndarray, n_items: int) -> PairIndex:
@@ -131,6 +132,13 @@ class PairIndex:
         np.minimum(idx, len(sorted_keys) - 1, out=idx)
         return idx, sorted_keys[idx] == self.keys
 
+    def user_counts(self, n_users: int) -> np.ndarray:
+        """Number of pairs of each user 0..n_users-1 (the keys are sorted: no division)."""
+        if self._user_counts is None or len(self._user_counts) != n_users:
+            bounds = np.arange(n_users + 1, dtype=np.int64) * np.int64(self.n_items)
+            self._user_counts = np.diff(np.searchsorted(self.keys, bounds))
+        return self._user_counts
+
     @cached_property
     def item_popularity(self) -> np.ndarray:
         """Number of distinct users per item (length ``n_items``)."""
@@ -141,6 +149,22 @@ class PairIndex:
         """Number of distinct users with at least one pair."""
         users = self.keys // self.n_items
         return int(np.count_nonzero(users[1:] != users[:-1]) + 1) if len(users) else 0
+
+
+def sort_groups(values: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """``values`` sorted, where the groups ``offsets[g]:offsets[g+1]`` hold ordered value ranges.
+
+    Groups of one length (top-K lists) are sorted as rows of a dense block: many short
+    sorts are about 3x cheaper than one long one. Otherwise timsort, which sorts the
+    short runs and merges them, finding the groups already in order.
+    """
+    lens = np.diff(offsets)
+    listed = lens[lens > 0]
+    if len(values) > 1 and (listed == listed[0]).all():
+        block = values.reshape(len(listed), int(listed[0])).copy()
+        block.sort(axis=1)
+        return block.ravel()
+    return np.sort(values, kind="stable")
 
 
 def int_column(

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
 import numpy as np
 
-from omnirec_core.evaluation.metrics.columns import Columns, combined_keys
+from omnirec_core.evaluation.metrics.columns import Columns, PairIndex, combined_keys
+from omnirec_core.evaluation.metrics.match import Match, match
 
 
-@dataclass(frozen=True)
 class RankedLists:
     """Top-K rows in (user, rank) order with their 1-based list positions.
 
@@ -19,16 +18,23 @@ class RankedLists:
     ``order`` maps each ordered row to its input row (``None``: input was already ordered).
     """
 
-    user: np.ndarray
-    item: np.ndarray
-    score: np.ndarray
-    pos: np.ndarray
-    counts: np.ndarray
-    offsets: np.ndarray
-    n_users: int
-    n_items: int
-    order: np.ndarray | None
-    source: Columns | None = None
+    def __init__(
+        self,
+        user: np.ndarray,
+        item: np.ndarray,
+        score: np.ndarray,
+        counts: np.ndarray,
+        offsets: np.ndarray,
+        n_users: int,
+        n_items: int,
+        order: np.ndarray | None,
+        source: Columns | None = None,
+    ) -> None:
+        self.user, self.item, self.score = user, item, score
+        self.counts, self.offsets = counts, offsets
+        self.n_users, self.n_items = n_users, n_items
+        self.order, self.source = order, source
+        self._match: tuple[PairIndex | None, PairIndex | None, Match] | None = None
 
     def __len__(self) -> int:
         return len(self.user)
@@ -50,8 +56,26 @@ class RankedLists:
         counts = np.bincount(user, minlength=n_users)
         offsets = np.zeros(n_users + 1, dtype=np.int64)
         np.cumsum(counts, out=offsets[1:])
-        pos = np.arange(1, len(user) + 1, dtype=np.int64) - offsets[user]
-        return cls(user, item, score, pos, counts, offsets, n_users, n_items, order, source)
+        return cls(user, item, score, counts, offsets, n_users, n_items, order, source)
+
+    @cached_property
+    def pos(self) -> np.ndarray:
+        """1-based position of each row in its user's list (built on first use)."""
+        return np.arange(1, len(self.user) + 1, dtype=np.int64) - self.offsets[self.user]
+
+    def match(self, relevant: PairIndex | None = None, train: PairIndex | None = None) -> Match:
+        """Hits, repeated pairs and training pairs of these lists (see :mod:`.match`).
+
+        The last answer is kept: asking again with the same ``relevant`` (and the same
+        ``train``, or none) costs nothing, so validation and scoring share one pass.
+        """
+        if self._match is not None:
+            rel, tr, found = self._match
+            if rel is relevant and (train is None or tr is train):
+                return found
+        found = match(self, relevant, train)
+        self._match = (relevant, train, found)
+        return found
 
     @cached_property
     def keys(self) -> np.ndarray:
@@ -96,6 +120,12 @@ class RankedLists:
 
 
 def _is_ordered(user: np.ndarray, item: np.ndarray, score: np.ndarray, rank: np.ndarray | None) -> bool:
+    if rank is not None:
+        top = int(rank.max()) + 1
+        # Runners write users ascending with ranks 1, 2, ...: then (user, rank) keys rise
+        # strictly, which settles the order (and rules out ties) in a few passes.
+        if int(user.max()) < np.iinfo(np.int64).max // top and _rising(user, rank, np.int64(top)):
+            return True
     u0, u1 = user[:-1], user[1:]
     if (u1 < u0).any():
         return False
@@ -110,6 +140,18 @@ def _is_ordered(user: np.ndarray, item: np.ndarray, score: np.ndarray, rank: np.
     s0, s1 = score[:-1][tie], score[1:][tie]
     i0, i1 = item[:-1][tie], item[1:][tie]
     return bool(((s1 < s0) | ((s1 == s0) & (i1 > i0))).all())
+
+
+def _rising(user: np.ndarray, rank: np.ndarray, top: np.int64, block: int = 1 << 20) -> bool:
+    """Whether ``user * top + rank`` rises strictly, checked a block at a time (the
+    temporaries stay in cache instead of taking fresh memory for the whole table)."""
+    for a in range(0, len(user) - 1, block):
+        z = min(a + block + 1, len(user))
+        key = user[a:z] * top
+        key += rank[a:z]
+        if not (key[1:] > key[:-1]).all():
+            return False
+    return True
 
 
 def ranking_order(

@@ -72,21 +72,18 @@ class TopKData:
         self.train = train
         self.test = test
         self._context = context or {}
-        rel_counts = (
-            np.bincount(relevant.keys // n_items, minlength=n_users)
-            if n_items
-            else np.zeros(n_users, np.int64)
-        )
+        rel_counts = relevant.user_counts(n_users) if n_items else np.zeros(n_users, np.int64)
         self.is_evaluated = rel_counts > 0
         self.users = np.flatnonzero(self.is_evaluated)
         self.n_relevant = rel_counts[self.users]
         self.starts = lists.offsets[self.users]
         self.lens = lists.counts[self.users]
-        # Look the (few) relevant keys up in the sorted prediction keys, not the other way round.
-        idx, found = relevant.find_in(lists.sorted_keys)
-        self.hit_rows = np.sort(lists.key_order[idx[found]])
-        self.h_user = lists.user[self.hit_rows]
-        self.h_pos = lists.pos[self.hit_rows]
+        # Shared with validation when it was given the same relevant pairs (one pass).
+        hit_rows = lists.match(relevant).hit_rows
+        assert hit_rows is not None
+        self.hit_rows = hit_rows
+        self.h_user = lists.user[hit_rows]
+        self.h_pos = hit_rows - lists.offsets[self.h_user] + 1
         listed = lists.counts > 0
         report = dict(report)
         report.update(
@@ -104,18 +101,29 @@ class TopKData:
 
     def per_user_hits_sum(self, k: int, weights: np.ndarray | None = None) -> np.ndarray:
         """Per evaluated user: the number (or ``weights`` sum) of hits at positions 1..k."""
+        if k >= self._longest_list:  # every hit counts: no mask to build
+            return np.bincount(self.h_user, weights=weights, minlength=self.n_users)[self.users]
         m = self.h_pos <= k
         w = None if weights is None else weights[m]
         return np.bincount(self.h_user[m], weights=w, minlength=self.n_users)[self.users]
 
+    @cached_property
+    def _longest_list(self) -> int:
+        return int(self.lists.counts.max()) if len(self.lists) else 0
+
     def hits(self, k: int) -> np.ndarray:
-        """hits@k per evaluated user."""
-        return self.per_user_hits_sum(k)
+        """hits@k per evaluated user (computed once per k: Recall, HR, Precision share it)."""
+        cache = self.__dict__.setdefault("_hits", {})
+        if k not in cache:
+            cache[k] = self.per_user_hits_sum(k)
+            cache[k].flags.writeable = False  # shared: a metric must not change it in place
+        return cache[k]
 
     @cached_property
     def gain(self) -> np.ndarray:
         """Binary DCG gain of each hit: 1 / log2(pos + 1)."""
-        return 1.0 / np.log2(self.h_pos + 1.0)
+        discount = 1.0 / np.log2(np.arange(2, self._longest_list + 2, dtype=np.float64))
+        return discount[self.h_pos - 1]  # a lookup, not a logarithm per hit
 
     def dcg(self, k: int) -> np.ndarray:
         """DCG@k = sum_{i<=k} rel_i / log2(i + 1) per evaluated user."""
@@ -287,7 +295,7 @@ def relevant_pairs(
     else:
         rel = PairIndex.from_arrays(tu, ti, n_items)
     test_users = int(np.count_nonzero(np.bincount(tu, minlength=n_users)))
-    n_rel_users = len(np.flatnonzero(np.bincount(rel.keys // n_items, minlength=n_users))) if n_items else 0
+    n_rel_users = int(np.count_nonzero(rel.user_counts(n_users))) if n_items else 0
     return rel, {
         "test_rows": len(tu),
         "test_users": test_users,
@@ -306,16 +314,20 @@ def prepare_topk(
     relevance_threshold: float | None = None,
     max_k: int | None = None,
     lists: RankedLists | None = None,
+    relevant: tuple[PairIndex, dict[str, int]] | None = None,
     **_: Any,
 ) -> TopKData:
-    """Validate ``predictions`` (unless ``lists`` is given) and build :class:`TopKData`."""
+    """Validate ``predictions`` (unless ``lists`` is given) and build :class:`TopKData`.
+
+    ``relevant``: :func:`relevant_pairs` of ``test`` when the caller built it already.
+    """
     test_cols = columns_of(test)
     if lists is None:
         pred_cols = columns_of(predictions)
         n_users, n_items = _infer_sizes([pred_cols, test_cols], n_users, n_items)
         lists = validate_predictions(pred_cols, n_users=n_users, n_items=n_items, k=None)
     n_users, n_items = lists.n_users, lists.n_items
-    rel, report = relevant_pairs(test_cols, n_users, n_items, relevance_threshold)
+    rel, report = relevant or relevant_pairs(test_cols, n_users, n_items, relevance_threshold)
     train_index = as_pair_index(train, n_users, n_items) if train is not None else None
     context = {"relevance_threshold": relevance_threshold, "max_k": max_k, "train": train}
     return TopKData(lists, rel, report=report, train=train_index, test=test_cols, context=context)

@@ -13,6 +13,7 @@ import numpy as np
 from omnirec_core.errors import OmniRecError
 from omnirec_core.evaluation.metrics.columns import (
     Columns,
+    PairIndex,
     as_pair_index,
     columns_of,
     combined_keys,
@@ -48,6 +49,8 @@ def _score_column(cols: Columns, what: str) -> np.ndarray:
             "cast it with astype('float64')."
         )
     score = score.astype(np.float64, copy=False)
+    if np.isfinite(score).all():  # the common case, without an index array
+        return score
     bad = np.flatnonzero(~np.isfinite(score))
     if len(bad):
         raise PredictionError(
@@ -74,6 +77,7 @@ def validate_predictions(
     k: int | None,
     train: Any = None,
     exclude_train: bool = True,
+    relevant: PairIndex | None = None,
 ) -> RankedLists:
     """Check top-K predictions and return them as ordered :class:`RankedLists`.
 
@@ -82,6 +86,8 @@ def validate_predictions(
     at most ``k`` rows per user (skipped when ``k`` is None); no duplicate (user, item); and,
     when ``train`` is given and ``exclude_train``, no training pair in any list. ``train`` may
     be a table or a prebuilt :class:`~omnirec_core.evaluation.metrics.prepare.PairIndex`.
+    With ``relevant`` (the relevant test pairs) the hits are found in the same pass and
+    kept on the returned lists for scoring.
     """
     what = "predictions"
     cols = columns_of(pred)
@@ -100,8 +106,8 @@ def validate_predictions(
                 "(1 = best); cast it with astype('int64') or drop it to rank by score."
             )
         rank = rank.astype(np.int64, copy=False)
-        bad = np.flatnonzero(rank < 1)
-        if len(bad):
+        if len(rank) and rank.min() < 1:
+            bad = np.flatnonzero(rank < 1)
             raise PredictionError(
                 f"{what} have {len(bad)} rank(s) below 1, first: {_describe(cols, bad)}; ranks start at 1 (best)."
             )
@@ -118,30 +124,23 @@ def validate_predictions(
                 f"return at most the top {k} items per user."
             )
 
-    sorted_keys = lists.sorted_keys
-    dup = np.flatnonzero(sorted_keys[1:] == sorted_keys[:-1])
-    if len(dup):
-        rows = np.sort(np.concatenate((lists.key_order[dup], lists.key_order[dup + 1])))
+    if not len(lists):
+        return lists
+    train_index = as_pair_index(train, n_users, n_items) if train is not None and exclude_train else None
+    found = lists.match(relevant, train_index)
+    if len(found.repeat_pairs):
+        rows = np.sort(found.repeat_pairs.ravel())
         raise PredictionError(
-            f"{what} repeat {len(dup)} (user, item) pair(s), first rows: "
+            f"{what} repeat {len(found.repeat_pairs)} (user, item) pair(s), first rows: "
             f"{_describe_ordered(lists, rows)}; list each item at most once per user."
         )
-
-    if train is not None and exclude_train and len(lists):
-        train_index = as_pair_index(train, n_users, n_items)
-        # Search the smaller sorted side in the larger one; both are sorted.
-        if len(train_index) < len(sorted_keys):
-            idx, found = train_index.find_in(sorted_keys)
-            seen_at = idx[found]
-        else:
-            seen_at = np.flatnonzero(train_index.contains_keys(sorted_keys))
-        if len(seen_at):
-            rows = np.sort(lists.key_order[seen_at])
-            raise PredictionError(
-                f"{what} contain {len(rows)} training (user, item) pair(s), first: "
-                f"{_describe_ordered(lists, rows)}; the protocol excludes each user's training items "
-                "from their list (exclude_train=True); filter them out in the runner."
-            )
+    if found.train_rows is not None and len(found.train_rows):
+        rows = found.train_rows
+        raise PredictionError(
+            f"{what} contain {len(rows)} training (user, item) pair(s), first: "
+            f"{_describe_ordered(lists, rows)}; the protocol excludes each user's training items "
+            "from their list (exclude_train=True); filter them out in the runner."
+        )
     return lists
 
 
