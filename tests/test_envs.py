@@ -272,6 +272,17 @@ def test_build_then_reuse_without_subprocess(
 
 
 @pytest.mark.slow
+def test_env_is_compiled_even_when_pip_does_not_compile(tmp_path: Path) -> None:
+    # pip's --no-compile leaves no bytecode; the build's own compile pass must add it.
+    env = EnvManager(tmp_path, pip_options=("--no-compile",)).ensure(tiny(name="EnvCompile"))
+    site = next(env.path.glob("lib/python*/site-packages"))
+    modules = [p for p in (site / "msgpack").glob("*.py")]
+    assert modules
+    for module in modules:
+        assert list((module.parent / "__pycache__").glob(f"{module.stem}.*.pyc")), module
+
+
+@pytest.mark.slow
 def test_worker_side_imports_stay_light(runner_env) -> None:
     env = runner_env(tiny())
     mods = _worker_modules()

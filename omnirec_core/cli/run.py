@@ -168,6 +168,8 @@ def status_cmd(checkpoint_dir: Path) -> None:
         elif status == "done":
             timings = rec.get("timings", {})
             detail = f"fit {timings.get('fit_wall_s', '-')} s, predict {timings.get('predict_wall_s', '-')} s"
+            if "runner_start_s" in timings:
+                detail += f", runner start {timings['runner_start_s']} s"
         fold = "" if rec.get("fold") is None else str(rec["fold"])
         style = {"done": "green", "failed": "red"}.get(status, "yellow")
         t.add_row(

@@ -146,9 +146,12 @@ class _Runner:
         self.spec, self.ca, self.log_dir = spec, ca, log_dir
         self.proc: RunnerProcess | None = None
         self.hello: dict[str, Any] = {}
+        #: Seconds the serving runner took from spawn to handshake (interpreter, imports, TLS).
+        self.start_s = 0.0
 
     def get(self) -> RunnerProcess:
         if self.proc is None:
+            t0 = time.perf_counter()
             self.proc = RunnerProcess(
                 self.spec.runner,
                 Path(self.spec.python),
@@ -159,6 +162,7 @@ class _Runner:
                 tls=self.ca,
             )
             self.hello = self.proc.start()
+            self.start_s = round(time.perf_counter() - t0, 3)
         return self.proc
 
     def drop(self) -> None:
@@ -181,6 +185,8 @@ def _timed_call(
     timings[f"{phase}_wall_s"] = round(time.perf_counter() - t0, 4)
     timings[f"{phase}_cpu_s"] = round(after.get("cpu_s", 0) - before.get("cpu_s", 0), 4)
     timings[f"{phase}_handler_s"] = round(float(reply.get("info", {}).get("handler_s", 0.0)), 6)
+    # Paid once per runner process; every job it serves records it.
+    timings["runner_start_s"] = runner.start_s
     return reply, after
 
 

@@ -2,7 +2,8 @@
 
 Imports only the stdlib, numpy and msgpack, and nothing else of omnirec_core, so every
 runner env can run it: ``api`` (the handler interface and requests), ``wire`` (framing
-and message schema), ``serve`` (connect back, serve requests), ``fs`` (crash-safe files).
+and message schema), ``serve`` (connect back, serve requests), ``fs`` (crash-safe files),
+``reuse`` (data prepared from a split, kept for the next job on it).
 """
 
 from omnirec_core.runner.api import (
@@ -15,6 +16,7 @@ from omnirec_core.runner.api import (
     cpu_threads,
 )
 from omnirec_core.runner.columns import COLUMN_DTYPES, ColumnFileError, read_columns, write_columns
+from omnirec_core.runner.reuse import PreparedCache
 from omnirec_core.runner.serve import Session, log, main
 from omnirec_core.runner.topk import UserIndex, batches, topk_from_scores
 
@@ -27,6 +29,7 @@ __all__ = [
     "Interactions",
     "PredictRequest",
     "Prediction",
+    "PreparedCache",
     "Session",
     "UserIndex",
     "batches",

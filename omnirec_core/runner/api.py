@@ -8,6 +8,8 @@ pandas, pluggy or click). A worker subclasses :class:`Handler`; the SDK in
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +20,7 @@ import numpy as np
 from omnirec_core.runner.columns import read_columns
 from omnirec_core.runner.errors import ConfigError
 from omnirec_core.runner.messages import ColumnsDesc, FitMessage, PredictMessage
+from omnirec_core.runner.reuse import PreparedCache
 
 
 @dataclass
@@ -54,6 +57,9 @@ class FitRequest:
     """Train ``algorithm`` with ``config`` on ``train``; save model state under ``job_dir``.
 
     ``val`` is the split's validation part when it has one (for early stopping).
+    ``data_key`` identifies the data by content (the column files' sha256, checked when
+    they were read, and the id-space sizes): equal keys mean equal ``train``, ``val``,
+    ``n_users`` and ``n_items``, whatever the job -- the key to reuse what was built from them.
     """
 
     algorithm: str
@@ -67,6 +73,7 @@ class FitRequest:
     val: Interactions | None = None
     device: str = "cpu"
     threads: int = 1
+    data_key: str = ""
 
     @classmethod
     def load(cls, msg: FitMessage) -> FitRequest:
@@ -101,6 +108,19 @@ class PredictRequest(FitRequest):
         )
 
 
+def data_key(train: ColumnsDesc, val: ColumnsDesc | None, n_users: int, n_items: int) -> str:
+    """Content key of a split's training (and validation) columns in an id space."""
+
+    def hashes(desc: ColumnsDesc | None) -> dict[str, str] | None:
+        return None if desc is None else {c: d["sha256"] for c, d in desc["columns"].items()}
+
+    text = json.dumps(
+        {"train": hashes(train), "val": hashes(val), "n_users": n_users, "n_items": n_items},
+        sort_keys=True,
+    )
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def _common(msg: FitMessage) -> dict[str, Any]:
     """The request fields of a fit or predict message, with the training columns loaded."""
     train = _interactions(msg.train)
@@ -117,6 +137,8 @@ def _common(msg: FitMessage) -> dict[str, Any]:
         "feedback": msg.feedback,
         "device": msg.device,
         "threads": msg.threads,
+        # After the reads above: the files' contents matched these hashes.
+        "data_key": data_key(msg.train, msg.val, msg.n_users, msg.n_items),
     }
 
 
@@ -138,6 +160,14 @@ class Handler:
     name: str = "runner"
     #: The live connection while serving (``serve.Session``), set by the SDK.
     session: Any = None
+
+    @property
+    def prepared(self) -> PreparedCache:
+        """Data this runner built from splits, for reuse by later jobs (:mod:`~omnirec_core.runner.reuse`)."""
+        cache = self.__dict__.get("_prepared")
+        if cache is None:
+            cache = self.__dict__["_prepared"] = PreparedCache()
+        return cache
 
     def framework_version(self) -> str:
         """Version of the wrapped framework, reported in the hello message."""
@@ -168,5 +198,7 @@ __all__ = [
     "Interactions",
     "PredictRequest",
     "Prediction",
+    "PreparedCache",
     "cpu_threads",
+    "data_key",
 ]

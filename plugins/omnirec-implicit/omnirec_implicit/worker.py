@@ -171,7 +171,9 @@ class ImplicitHandler(Handler):
         require_implicit(req)
         cfg = resolved_config(req.algorithm, req.config)
         algo = ALGORITHMS[req.algorithm]
-        X = interaction_matrix(req.train, req.n_users, req.n_items)
+        # A copy of the split's matrix: a model may change what it is given.
+        X = self._matrix(req).copy()
+        prepared = self.prepared.last
         threads = max(1, int(req.threads))
         job = Path(req.job_dir)
         start = time.perf_counter()
@@ -211,7 +213,15 @@ class ImplicitHandler(Handler):
             "implicit_config": cfg,
             "train_interactions": int(X.nnz),
             "threads": threads,
+            "prepared": prepared,
         }
+
+    def _matrix(self, req: FitRequest | PredictRequest) -> Any:
+        """The split's interaction matrix, built once per split and runner (see ``reuse``)."""
+        return self.prepared.get_or_build(
+            ("implicit-matrix", req.data_key),
+            lambda: interaction_matrix(req.train, req.n_users, req.n_items),
+        )
 
     # ---- predict --------------------------------------------------------------------
     def predict(self, req: PredictRequest) -> Prediction:
@@ -269,7 +279,7 @@ class ImplicitHandler(Handler):
         """
         from threadpoolctl import threadpool_limits
 
-        X = interaction_matrix(req.train, req.n_users, req.n_items)
+        X = self._matrix(req)  # only read here: rows are sliced into new matrices
         n_items, k = req.n_items, req.k
         asked = min(n_items, 2 * k)
         filtered = exclude is not None

@@ -254,7 +254,13 @@ class LensKitHandler(Handler):
         # gives each pipeline component its own SeedSequence child of the job seed.
         init_global_rng(req.seed)
 
-        ds = build_dataset(req.train, req.n_users, req.n_items, req.feedback)
+        # LensKit datasets are read-only, so one built for an earlier job on the same
+        # split (same content, same feedback view) serves this one unchanged.
+        ds = self.prepared.get_or_build(
+            ("lenskit-dataset", req.data_key, req.feedback),
+            lambda: build_dataset(req.train, req.n_users, req.n_items, req.feedback),
+        )
+        prepared = self.prepared.last
         pipe, scorer = build_pipeline(req.algorithm, config, req.feedback)
         t0 = time.perf_counter()
         # device: where LensKit's torch models (FlexMF) train; the others ignore it.
@@ -281,7 +287,11 @@ class LensKitHandler(Handler):
         # Written last: its presence marks a complete model directory.
         atomic_write_json(job / META_FILE, meta)
         self._loaded = None
-        return {"lenskit_config": meta["config"], "lenskit_fit_seconds": round(fit_s, 3)}
+        return {
+            "lenskit_config": meta["config"],
+            "lenskit_fit_seconds": round(fit_s, 3),
+            "prepared": prepared,
+        }
 
     # ---- predict -----------------------------------------------------------------------
 

@@ -37,6 +37,16 @@ def _write(path: Path, frame: pd.DataFrame) -> None:
     frame.to_csv(path, sep="\t", index=False, header=[_HEADER[c] for c in frame.columns])
 
 
+def load_col(train: Interactions) -> dict[str, list[str]]:
+    """RecBole's ``load_col`` for the columns ``train`` has."""
+    fields = [USER, ITEM]
+    if train.rating is not None:
+        fields.append(RATING)
+    if train.timestamp is not None:
+        fields.append(TIME)
+    return {"inter": fields, "user": [USER], "item": [ITEM]}
+
+
 def write_benchmark(
     data_path: Path, train: Interactions, val: Interactions | None, n_users: int, n_items: int
 ) -> dict[str, list[str]]:
@@ -47,16 +57,13 @@ def write_benchmark(
     """
     folder = data_path / DATASET
     folder.mkdir(parents=True, exist_ok=True)
-    fields = [USER, ITEM]
-    if train.rating is not None:
-        fields.append(RATING)
-    if train.timestamp is not None:
-        fields.append(TIME)
+    columns = load_col(train)
+    fields = columns["inter"]
     for phase, data in zip(PHASES, (train, val, None)):
         _write(folder / f"{DATASET}.{phase}.inter", _frame(data, fields))
     _write(folder / f"{DATASET}.user", pd.DataFrame({USER: np.arange(n_users, dtype=np.int64)}))
     _write(folder / f"{DATASET}.item", pd.DataFrame({ITEM: np.arange(n_items, dtype=np.int64)}))
-    return {"inter": fields, "user": [USER], "item": [ITEM]}
+    return columns
 
 
 def our_ids(dataset, field: str) -> np.ndarray:

@@ -39,7 +39,7 @@ from omnirec_core.runner import (
     topk_from_scores,
 )
 from omnirec_core.runner.fs import atomic_write_json
-from omnirec_recbole import atomic, catalog, trusted
+from omnirec_recbole import atomic, catalog, prepare, trusted
 
 MODEL_FILE = "model.pth"
 META_FILE = "model.json"
@@ -179,6 +179,23 @@ def _hash_checkpoints(trainer) -> dict[str, str]:
     return recorded
 
 
+def _time_epochs(trainer) -> dict[str, list[float]]:
+    """Record the duration of each training epoch and validation run of ``trainer``."""
+    times: dict[str, list[float]] = {"train": [], "valid": []}
+    for name, kind in (("_train_epoch", "train"), ("_valid_epoch", "valid")):
+        run = getattr(trainer, name)
+
+        def timed(*args, _run=run, _kind=kind, **kwargs):
+            t0 = time.perf_counter()
+            try:
+                return _run(*args, **kwargs)
+            finally:
+                times[_kind].append(time.perf_counter() - t0)
+
+        setattr(trainer, name, timed)
+    return times
+
+
 def _restore_best(trainer, model, recorded: dict[str, str], device: str) -> int | None:
     """Load the best checkpoint into ``model``; return its epoch (None: none was saved).
 
@@ -280,7 +297,6 @@ class RecBoleHandler(Handler):
             raise ConfigError(f"RecBole.{algorithm}: " + "; ".join(problems))
 
     def fit(self, req: FitRequest) -> dict[str, Any]:
-        from recbole.data import create_dataset, data_preparation
         from recbole.utils import get_model, get_trainer, init_seed
 
         self.check_config(req.algorithm, req.config)
@@ -296,15 +312,17 @@ class RecBoleHandler(Handler):
         val = req.val if req.val is not None and len(req.val) else None
         started = time.perf_counter()
         with _recbole_session(work, log_file=work / "recbole.log"):
-            load_col = atomic.write_benchmark(work / "data", req.train, val, req.n_users, req.n_items)
-            config = _config(req, work, load_col, device)
-            init_seed(config["seed"], config["reproducibility"])
-            dataset = create_dataset(config)
-            train_data, valid_data, _ = data_preparation(config, dataset)
+            config = _config(req, work, atomic.load_col(req.train), device)
+            dataset, train_data, valid_data = prepare.dataset_and_loaders(
+                self.prepared, req, config, val, work, catalog.MODELS_BY_NAME[req.algorithm].params
+            )
+            prepared = {"how": self.prepared.last, "seconds": round(time.perf_counter() - started, 3)}
+            log.info("RecBole dataset and loaders: %s (%.2f s)", prepared["how"], prepared["seconds"])
             init_seed(config["seed"], config["reproducibility"])
             model = get_model(req.algorithm)(config, train_data._dataset).to(config["device"])
             trainer = get_trainer(config["MODEL_TYPE"], req.algorithm)(config, model)
             recorded = _hash_checkpoints(trainer)
+            epochs = _time_epochs(trainer)
             try:
                 # Without a validation split there is no early stopping: all epochs run.
                 best_score, best_result = trainer.fit(
@@ -359,6 +377,11 @@ class RecBoleHandler(Handler):
             "best_valid_score": None if best_result is None else float(best_score),
             "best_valid_result": {k: float(v) for k, v in (best_result or {}).items()},
             "fit_seconds": round(time.perf_counter() - started, 3),
+            # What the framework itself spent, so omnirec's own share can be told apart.
+            "prepared": prepared["how"],
+            "prepare_seconds": prepared["seconds"],
+            "train_epoch_seconds": [round(t, 4) for t in epochs["train"]],
+            "valid_seconds": round(sum(epochs["valid"]), 4),
         }
 
     def predict(self, req: PredictRequest) -> Prediction:

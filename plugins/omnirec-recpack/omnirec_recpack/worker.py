@@ -217,7 +217,9 @@ class RecPackHandler(Handler):
             kwargs["seed"] = seed
         if req.algorithm == "Popularity" and kwargs.get("K") is None:
             kwargs["K"] = req.n_items  # score every item (see algorithms.DEFAULTS)
-        X = interaction_matrix(req.train, req.n_users, req.n_items)
+        # A copy of the split's matrix: an algorithm may change what it is given.
+        X = self._matrix(req).copy()
+        prepared = self.prepared.last
 
         import torch
         from threadpoolctl import threadpool_limits
@@ -250,9 +252,17 @@ class RecPackHandler(Handler):
                 "fit_seconds": round(fit_s, 4),
                 "recpack_params": {k: _plain(v) for k, v in algo.get_params().items()},
                 "train_interactions": int(X.nnz),
+                "prepared": prepared,
             }
         )
         return info
+
+    def _matrix(self, req: FitRequest | PredictRequest) -> sp.csr_matrix:
+        """The split's interaction matrix, built once per split and runner (see ``reuse``)."""
+        return self.prepared.get_or_build(
+            ("recpack-matrix", req.data_key),
+            lambda: interaction_matrix(req.train, req.n_users, req.n_items),
+        )
 
     @staticmethod
     def _fit_torch(algo: Any, X: sp.csr_matrix, req: FitRequest, cfg: dict[str, Any]) -> dict[str, Any]:
@@ -308,7 +318,7 @@ class RecPackHandler(Handler):
             if req.users is None
             else np.asarray(req.users, dtype=np.int64)
         )
-        X = interaction_matrix(req.train, req.n_users, req.n_items)
+        X = self._matrix(req)  # only read here: rows are sliced into new matrices
         exclude = UserIndex(req.train, req.n_users) if req.exclude_train else None
         out_u, out_i, out_s = [], [], []
         no_scores = 0
