@@ -95,8 +95,11 @@ class PairIndex:
 
     @classmethod
     def from_arrays(cls, user: np.ndarray, item: np.ndarray, n_items: int) -> PairIndex:
+        keys = combined_keys(user, item, n_items)
+        if len(keys) > 1 and (keys[1:] > keys[:-1]).all():
+            return cls(keys, n_items)  # split parts come sorted and unique: one pass
         # Stable sort: tables grouped by user are nearly sorted, which timsort exploits.
-        keys = np.sort(combined_keys(user, item, n_items), kind="stable")
+        keys = np.sort(keys, kind="stable")
         if len(keys) > 1:
             keys = keys[np.concatenate(([True], keys[1:] != keys[:-1]))]
         return cls(keys, n_items)
@@ -152,7 +155,8 @@ class PairIndex:
 
 
 def sort_groups(values: np.ndarray, offsets: np.ndarray) -> np.ndarray:
-    """``values`` sorted, where the groups ``offsets[g]:offsets[g+1]`` hold ordered value ranges.
+    """Sort ``values`` in place, where the groups ``offsets[g]:offsets[g+1]`` hold ordered
+    value ranges; returns it.
 
     Groups of one length (top-K lists) are sorted as rows of a dense block: many short
     sorts are about 3x cheaper than one long one. Otherwise timsort, which sorts the
@@ -161,10 +165,10 @@ def sort_groups(values: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     lens = np.diff(offsets)
     listed = lens[lens > 0]
     if len(values) > 1 and (listed == listed[0]).all():
-        block = values.reshape(len(listed), int(listed[0])).copy()
-        block.sort(axis=1)
-        return block.ravel()
-    return np.sort(values, kind="stable")
+        values.reshape(len(listed), int(listed[0])).sort(axis=1)
+    else:
+        values.sort(kind="stable")
+    return values
 
 
 def int_column(

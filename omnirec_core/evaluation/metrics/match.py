@@ -107,8 +107,13 @@ class _Merger:
         offsets = lists.offsets[ua : ub + 1]
         a, z = int(offsets[0]), int(offsets[-1])
         user = lists.user[a:z]
-        position0 = np.arange(a, z, dtype=np.int64) - lists.offsets[user]
-        values = (combined_keys(user, lists.item[a:z], lists.n_items) << self.b) | position0
+        values = combined_keys(user, lists.item[a:z], lists.n_items) << self.b
+        lens = np.diff(offsets)
+        width = int(lens.max()) if z > a else 0
+        if z > a and ((lens == width) | (lens == 0)).all():
+            values.reshape(-1, width)[...] |= np.arange(width)  # full lists: positions 0..K-1
+        else:
+            values |= np.arange(a, z, dtype=np.int64) - lists.offsets[user]
         return sort_groups(values, offsets)
 
     def _scan(self, merged: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -122,7 +127,7 @@ class _Merger:
         listed = first < width
         hit = listed & (second == self.test_code)
         repeat = listed & (second < width)
-        hits = np.sort(self._rows(key[hit], first[hit]), kind="stable")
+        hits = self._ascending(self._rows(key[hit], first[hit]))
         repeats = np.stack(
             (self._rows(key[repeat], first[repeat]), self._rows(key[repeat], second[repeat])), axis=1
         )
@@ -145,6 +150,15 @@ class _Merger:
             )
             leaks = np.sort(rows)
         return hits, repeats, leaks
+
+    def _ascending(self, rows: np.ndarray) -> np.ndarray:
+        """Distinct rows of one block in ascending order, by marking them (no sort)."""
+        if not len(rows):
+            return rows
+        low = int(rows.min())
+        marked = np.zeros(int(rows.max()) - low + 1, dtype=bool)
+        marked[rows - low] = True
+        return np.flatnonzero(marked) + low
 
     def _rows(self, key: np.ndarray, position0: np.ndarray) -> np.ndarray:
         """Ordered row of each (key, 0-based position) list entry."""

@@ -294,8 +294,11 @@ def relevant_pairs(
         rel = PairIndex.from_arrays(tu[keep], ti[keep], n_items)
     else:
         rel = PairIndex.from_arrays(tu, ti, n_items)
-    test_users = int(np.count_nonzero(np.bincount(tu, minlength=n_users)))
     n_rel_users = int(np.count_nonzero(rel.user_counts(n_users))) if n_items else 0
+    # Without a threshold every test pair is relevant: the same users, no second count.
+    test_users = (
+        n_rel_users if threshold is None else int(np.count_nonzero(np.bincount(tu, minlength=n_users)))
+    )
     return rel, {
         "test_rows": len(tu),
         "test_users": test_users,
