@@ -36,17 +36,20 @@ def topk_from_scores(
     """
     scores = np.array(scores, dtype=np.float64, copy=True)
     n, n_items = scores.shape
+    bad = ~np.isfinite(scores)
+    if bad.any():  # NaN and +inf never rank
+        scores[bad] = -np.inf
     if exclude is not None:
         rows, items = exclude.rows_of(np.asarray(users))
         scores[rows, items] = -np.inf
-    scores[~np.isfinite(scores)] = -np.inf
     k = min(k, n_items)
     if k <= 0 or n == 0:
         empty = np.empty(0, dtype=np.int64)
         return empty, empty, np.empty(0, dtype=np.float64)
     if k < n_items:
-        # Partition on (-score, item) order: take a candidate pool that includes all ties at the cut.
-        part = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+        # The k largest sit at the end of an ascending partition (no negated copy); the
+        # candidate pool then takes every score tied with the k-th, so ties break by item.
+        part = np.argpartition(scores, n_items - k, axis=1)[:, n_items - k :]
         kth = np.take_along_axis(scores, part, axis=1).min(axis=1, keepdims=True)
         pool_mask = scores >= kth
         r, c = np.nonzero(pool_mask)
