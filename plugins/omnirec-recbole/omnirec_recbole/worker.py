@@ -243,7 +243,8 @@ def _full_sort(model, uids: np.ndarray, n_internal: int, device: str) -> np.ndar
                 for part in batches(len(pair_user), PAIR_BUDGET)
             ]
         )
-    return scores.view(len(uids), n_internal).to(torch.float64).cpu().numpy()
+    # As computed (float32 for most models): topk_from_scores widens its own copy exactly.
+    return scores.view(len(uids), n_internal).cpu().numpy()
 
 
 def identity(x):
@@ -405,6 +406,8 @@ class RecBoleHandler(Handler):
             raise ValueError(f"user ids must lie in 0..{req.n_users - 1}")
         item_ids = np.load(job / "item_ids.npy", allow_pickle=False)
         internal_user = atomic.internal_index(np.load(job / "user_ids.npy", allow_pickle=False), req.n_users)
+        # RecBole's column of each of our items: fit checked that every item has one.
+        internal_item = atomic.internal_index(item_ids, req.n_items)
         exclude = UserIndex(req.train, req.n_users) if req.exclude_train else None
         n_internal = len(item_ids) + 1
         per_batch = max(1, min(MAX_USERS_PER_BATCH, SCORE_BUDGET // n_internal))
@@ -424,9 +427,8 @@ class RecBoleHandler(Handler):
                 for part in batches(len(users), per_batch):
                     batch = users[part]
                     scores = _full_sort(model, internal_user[batch], n_internal, device)
-                    dense = np.full((len(batch), req.n_items), -np.inf)
-                    dense[:, item_ids] = scores[:, 1:]  # drop [PAD], columns in our item ids
-                    parts.append(topk_from_scores(dense, batch, req.k, exclude))
+                    ours = np.take(scores, internal_item, axis=1)  # our item order, no [PAD]
+                    parts.append(topk_from_scores(ours, batch, req.k, exclude))
         if parts:
             user, item, score = (np.concatenate(c) for c in zip(*parts))
         else:
