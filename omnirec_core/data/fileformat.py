@@ -98,9 +98,7 @@ def load_dataset(path: Path) -> RecSysDataSet[Any]:
                     raise DataError(f"{path} is not an omnirec dataset file (no header)")
                 header = json.loads(z["__meta__"].tobytes().decode())
                 if header.get("format") != FORMAT:
-                    raise DataError(
-                        f"{path} is not an omnirec dataset file (format {header.get('format')!r})"
-                    )
+                    raise DataError(f"{path} is not an omnirec dataset file (format {header.get('format')!r})")
                 if header.get("version") != VERSION:
                     raise DataError(
                         f"{path} has dataset format version {header.get('version')!r}; this omnirec "

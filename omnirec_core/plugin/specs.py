@@ -23,8 +23,6 @@ def canonical_config(config: Mapping[str, Any], *, compact: bool = True) -> str:
     """
     separators = (",", ":") if compact else (", ", ": ")
     return json.dumps(dict(config), sort_keys=True, separators=separators, default=str)
-
-
 PredictionKind = Literal["topk", "rating"]
 
 
@@ -80,14 +78,8 @@ class _NoDefault:
 
 NO_DEFAULT: Any = _NoDefault()
 
-_TYPE_WORDS = {
-    bool: "true or false",
-    int: "an integer",
-    float: "a number",
-    str: "a string",
-    list: "a list",
-    dict: "a table",
-}
+_TYPE_WORDS = {bool: "true or false", int: "an integer", float: "a number", str: "a string",
+               list: "a list", dict: "a table"}
 
 
 def _fmt(x: Any) -> str:
