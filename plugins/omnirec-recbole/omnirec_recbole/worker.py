@@ -36,10 +36,9 @@ from omnirec_core.runner import (
     PredictRequest,
     UserIndex,
     batches,
-    topk_from_scores,
 )
 from omnirec_core.runner.fs import atomic_write_json
-from omnirec_recbole import atomic, catalog, prepare, trusted
+from omnirec_recbole import atomic, catalog, prepare, ranking, trusted
 
 MODEL_FILE = "model.pth"
 META_FILE = "model.json"
@@ -223,7 +222,7 @@ def _move(model, device: str):
     return model
 
 
-def _full_sort(model, uids: np.ndarray, n_internal: int, device: str) -> np.ndarray:
+def _full_sort(model, uids: np.ndarray, n_internal: int, device: str) -> torch.Tensor:
     """Scores of every internal item (column 0 is [PAD]) for a batch of internal user ids."""
     from recbole.data.interaction import Interaction
 
@@ -243,8 +242,7 @@ def _full_sort(model, uids: np.ndarray, n_internal: int, device: str) -> np.ndar
                 for part in batches(len(pair_user), PAIR_BUDGET)
             ]
         )
-    # As computed (float32 for most models): topk_from_scores widens its own copy exactly.
-    return scores.view(len(uids), n_internal).cpu().numpy()
+    return scores.view(len(uids), n_internal)
 
 
 def identity(x):
@@ -407,7 +405,7 @@ class RecBoleHandler(Handler):
         item_ids = np.load(job / "item_ids.npy", allow_pickle=False)
         internal_user = atomic.internal_index(np.load(job / "user_ids.npy", allow_pickle=False), req.n_users)
         # RecBole's column of each of our items: fit checked that every item has one.
-        internal_item = atomic.internal_index(item_ids, req.n_items)
+        columns = torch.as_tensor(atomic.internal_index(item_ids, req.n_items), device=device)
         exclude = UserIndex(req.train, req.n_users) if req.exclude_train else None
         n_internal = len(item_ids) + 1
         per_batch = max(1, min(MAX_USERS_PER_BATCH, SCORE_BUDGET // n_internal))
@@ -427,8 +425,8 @@ class RecBoleHandler(Handler):
                 for part in batches(len(users), per_batch):
                     batch = users[part]
                     scores = _full_sort(model, internal_user[batch], n_internal, device)
-                    ours = np.take(scores, internal_item, axis=1)  # our item order, no [PAD]
-                    parts.append(topk_from_scores(ours, batch, req.k, exclude))
+                    ours = scores.index_select(1, columns)  # our item order, no [PAD]
+                    parts.append(ranking.topk_rows(ours, batch, req.k, exclude))
         if parts:
             user, item, score = (np.concatenate(c) for c in zip(*parts))
         else:
