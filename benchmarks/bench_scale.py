@@ -175,6 +175,31 @@ def search(ckpt: Path, ds: Any, trials: int, envs: EnvManager) -> dict[str, floa
     }
 
 
+def report(rows: list[dict[str, Any]], eval_s: float) -> None:
+    """The per-phase table and omnirec's own share of the wall time."""
+    total = sum(r["wall_s"] for r in rows)
+    framework = sum(r["framework_s"] for r in rows)
+    print(
+        f"\n{'phase':48s} {'wall s':>8s} {'framework s':>12s} {'own s':>8s} {'own %':>6s} {'RSS +MiB':>9s} {'runner MiB':>10s}"
+    )
+    for r in rows:
+        own = r["wall_s"] - r["framework_s"]
+        runner = f"{r['runner_peak_mib']:.0f}" if r.get("runner_peak_mib") else "-"
+        print(
+            f"{r['phase']:48s} {r['wall_s']:8.2f} {r['framework_s']:12.2f} {own:8.2f} "
+            f"{100 * own / r['wall_s']:6.1f} {r['rss_growth_mib']:9.0f} {runner:>10s}"
+        )
+    own = total - framework
+    print(
+        f"{'total':48s} {total:8.2f} {framework:12.2f} {own:8.2f} {100 * own / total:6.1f}\n"
+        f"omnirec's own share: {100 * own / total:.1f} % of the wall time "
+        f"(ratio own / framework = {own / max(framework, 1e-9):.3f}); central evaluation "
+        f"{eval_s:.2f} s of it; runner starts "
+        f"{sum(r.get('runner_start_s', 0.0) for r in rows):.2f} s (target: own share < 5 % at 10M)"
+        f" -> {'OK' if own / total < 0.05 else 'MISSED'}"
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--size", default="1m", choices=["1m", "10m", "medium"])
@@ -209,27 +234,10 @@ def main() -> None:
             run_framework(ckpt, ds, algorithm, config, envs, rows)
         eval_s = sum(_eval_seconds(ckpt).values())
 
-        total = sum(r["wall_s"] for r in rows)
-        framework = sum(r["framework_s"] for r in rows)
-        print(
-            f"\n{'phase':48s} {'wall s':>8s} {'framework s':>12s} {'own s':>8s} {'own %':>6s} {'RSS +MiB':>9s} {'runner MiB':>10s}"
-        )
-        for r in rows:
-            own = r["wall_s"] - r["framework_s"]
-            runner = f"{r['runner_peak_mib']:.0f}" if r.get("runner_peak_mib") else "-"
-            print(
-                f"{r['phase']:48s} {r['wall_s']:8.2f} {r['framework_s']:12.2f} {own:8.2f} "
-                f"{100 * own / r['wall_s']:6.1f} {r['rss_growth_mib']:9.0f} {runner:>10s}"
-            )
-        own = total - framework
-        print(
-            f"{'total':48s} {total:8.2f} {framework:12.2f} {own:8.2f} {100 * own / total:6.1f}\n"
-            f"omnirec's own share: {100 * own / total:.1f} % of the wall time "
-            f"(ratio own / framework = {own / max(framework, 1e-9):.3f}); central evaluation "
-            f"{eval_s:.2f} s of it; runner starts "
-            f"{sum(r.get('runner_start_s', 0.0) for r in rows):.2f} s (target: own share < 5 % at 10M)"
-            f" -> {'OK' if own / total < 0.05 else 'MISSED'}"
-        )
+        if any(r["framework_s"] for r in rows):
+            report(rows, eval_s)
+        else:  # --only with nothing: the search alone
+            print(f"load + preprocess + split: {sum(r['wall_s'] for r in rows):.2f} s")
         if args.trials:
             s = search(ckpt, ds, args.trials, envs)
             print(
