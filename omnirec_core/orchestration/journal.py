@@ -78,8 +78,12 @@ class Journal:
         record = {"t": round(time.time(), 3), "job": job, "phase": phase, "event": event, **extra}
         line = (json.dumps(record, sort_keys=True, default=str) + "\n").encode()
         with self._lock:
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
             try:
+                size = os.fstat(fd).st_size
+                if size and os.pread(fd, 1, size - 1) != b"\n":
+                    # A crash tore the last line: end it, so this record is not glued to it.
+                    line = b"\n" + line
                 os.write(fd, line)
                 os.fsync(fd)
             finally:
