@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 
 from omnirec_core import (
+    HR,
     NDCG,
     RMSE,
     Evaluator,
@@ -76,8 +77,6 @@ def test_added_metric_is_computed_from_stored_predictions(checkpoint_dir: Path) 
     experiment.run(checkpoint_dir)
     fits = mtimes(checkpoint_dir, "fit.json")
     preds = mtimes(checkpoint_dir, "predict.json")
-    from omnirec_core import HR
-
     ev = experiment.run(checkpoint_dir, evaluator=Evaluator(NDCG([5, 10]), Recall(10), HR(10)))
     assert "HR" in set(ev.get_results()["metric"])
     assert mtimes(checkpoint_dir, "fit.json") == fits
@@ -92,6 +91,21 @@ def test_larger_cutoff_repredicts_without_refitting(checkpoint_dir: Path) -> Non
     assert set(ev.get_results()["k"]) == {20}
     assert mtimes(checkpoint_dir, "fit.json") == fits
     assert all(mtimes(checkpoint_dir, "predict.json")[k] != v for k, v in preds.items())
+
+
+def test_smaller_cutoff_reuses_stored_lists_and_matches_a_clean_run(checkpoint_dir: Path, tmp_path: Path) -> None:
+    experiment.run(checkpoint_dir)  # NDCG@5, NDCG@10, Recall@10: lists of 10
+    preds = mtimes(checkpoint_dir, "predict.json")
+    n_events = len(Journal(checkpoint_dir).read())
+    ev = experiment.run(checkpoint_dir, evaluator=Evaluator(NDCG([3]), HR([3])))
+    assert mtimes(checkpoint_dir, "predict.json") == preds  # nothing deleted, nothing re-predicted
+    again = Journal(checkpoint_dir).read()[n_events:]
+    assert not [e for e in again if e["phase"] in ("fit", "predict")]
+    assert not [e for e in again if e["event"] == "failed"]
+    clean = experiment.run(tmp_path / "clean", evaluator=Evaluator(NDCG([3]), HR([3])))
+    got = ev.get_results().drop(columns="dataset").sort_values(["algorithm", "config", "metric"])
+    want = clean.get_results().drop(columns="dataset").sort_values(["algorithm", "config", "metric"])
+    assert len(got) == 2 * 4 and got["value"].tolist() == pytest.approx(want["value"].tolist())
 
 
 def test_changed_artifacts_are_detected_and_redone(checkpoint_dir: Path) -> None:

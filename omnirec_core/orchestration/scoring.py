@@ -12,10 +12,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from omnirec_core.errors import OmniRecError
 from omnirec_core.evaluation.evaluator import Evaluator
+from omnirec_core.evaluation.metrics.validate import PredictionError
 from omnirec_core.evaluation.result import JobResult
 from omnirec_core.orchestration.jobs import (
     FAILED_FILE,
@@ -77,7 +79,7 @@ class JobScorer:
                 return "done"
         self.journal.append(job.key, "eval", "started")
         parts = self._split(job)
-        topk = pd.DataFrame(read_columns(rec["topk"])) if rec.get("topk") else None
+        topk = _cut(read_columns(rec["topk"]), job.k) if rec.get("topk") else None
         pair_scores = pd.DataFrame(read_columns(rec["pairs"])) if rec.get("pairs") else None
         try:
             result = self.evaluator.evaluate(
@@ -89,9 +91,12 @@ class JobScorer:
                 pair_scores=pair_scores,
                 exclude_train=job.exclude_train,
             )
-        except OmniRecError as exc:
-            # Predictions that break the protocol are not kept: a re-run asks the runner again.
+        except PredictionError as exc:
+            # Predictions that break the protocol are unusable: a re-run asks the runner again.
             (job.path / PREDICT_FILE).unlink(missing_ok=True)
+            self.fail(job, "eval", str(exc))
+            return "failed"
+        except OmniRecError as exc:  # the evaluation's own problem: the predictions stay
             self.fail(job, "eval", str(exc))
             return "failed"
         result.save(job.path)
@@ -118,6 +123,15 @@ class JobScorer:
         self.progress.log(
             f"[red]failed[/red] {job.algorithm} {job.config} ({phase}): {error.splitlines()[0] if error else ''}"
         )
+
+
+def _cut(columns: dict[str, np.ndarray], k: int) -> pd.DataFrame:
+    """Stored ranked lists cut to the evaluator's largest cutoff (they may be longer)."""
+    if k > 0 and "rank" in columns:
+        keep = columns["rank"] <= k
+        if not keep.all():
+            columns = {name: values[keep] for name, values in columns.items()}
+    return pd.DataFrame(columns)
 
 
 def _covers(evaluator: Evaluator, result: JobResult) -> bool:
