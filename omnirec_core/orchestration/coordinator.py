@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import queue
-import re
 import shutil
 import tempfile
 import threading
@@ -20,10 +19,12 @@ from os import PathLike
 from pathlib import Path
 from typing import Any
 
-from omnirec_core.data.dataset import FoldedData, RecSysDataSet, SplitData
+from rich.console import Console
+
+from omnirec_core.data.dataset import RecSysDataSet
 from omnirec_core.errors import OmniRecError
 from omnirec_core.evaluation.evaluator import Evaluator
-from omnirec_core.experiment.plan import ExperimentPlan, config_key
+from omnirec_core.experiment.plan import ExperimentPlan
 from omnirec_core.orchestration.envs import EnvProvider
 from omnirec_core.orchestration.events import Event, UnitFailed
 from omnirec_core.orchestration.executors.base import Executor
@@ -32,24 +33,18 @@ from omnirec_core.orchestration.jobs import (
     FAILED_FILE,
     Job,
     read_json,
-    short_hash,
 )
 from omnirec_core.orchestration.journal import CheckpointLock, Journal
+from omnirec_core.orchestration.planning import plan_jobs, safe_name, unique_datasets
 from omnirec_core.orchestration.progress import RunProgress
 from omnirec_core.orchestration.scoring import JobScorer
-from omnirec_core.orchestration.splitfiles import write_split
 from omnirec_core.orchestration.units import UnitSpec
 from omnirec_core.orchestration.validation import validate_run
 from omnirec_core.plugin.specs import AlgorithmSpec, RunnerSpec
-from omnirec_core.random import get_random_state, label_seed
 from omnirec_core.runner.api import cpu_threads
 
 #: Set to "none" to run every runner on the current interpreter (plugin development).
 ISOLATION_ENV = "OMNIREC_RUNNER_ISOLATION"
-
-
-def _safe(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.+-]+", "_", name) or "dataset"
 
 
 class Coordinator:
@@ -95,6 +90,9 @@ class Coordinator:
         Raises ``SystemExit`` with one clear message when the request cannot work.
         """
         ds_list = [datasets] if isinstance(datasets, RecSysDataSet) else list(datasets)
+        ds_list, notes = unique_datasets(ds_list)
+        for note in notes:
+            self._warn(note)
         try:
             runners = validate_run(ds_list, config, evaluator)
         except OmniRecError as exc:
@@ -139,47 +137,13 @@ class Coordinator:
     ) -> None:
         k = int(evaluator.max_k() or 0)
         need_pairs = bool(evaluator.needs_ratings())
-        jobs: list[Job] = []
-        labels: dict[str, str] = {}
         env_keys = {name: self._env_key(spec) for name, (spec, _) in runners.items()}
-        for ds in datasets:
-            ds_key = short_hash(ds.fingerprint(), ds.lineage, get_random_state())
-            ds_dir = self.checkpoint_dir / f"{_safe(ds.name)}-{ds_key}"
-            splits = [ds.data] if isinstance(ds.data, SplitData) else list(ds.data.folds)
-            folded = isinstance(ds.data, FoldedData)
-            split_descs = [write_split(ds_dir / "splits" / f"fold_{i}", s) for i, s in enumerate(splits)]
-            labels[ds_key] = f"{ds.name}-{ds_key}"
-            for name in plan.algorithms:
-                for cfg in plan.expand(name):
-                    ck = config_key(cfg)
-                    job_hash = short_hash(ds_key, name, ck, get_random_state(), env_keys[name])
-                    base = ds_dir / f"{name}-{job_hash}"
-                    for i, desc in enumerate(split_descs):
-                        fold = i if folded else None
-                        jobs.append(
-                            Job(
-                                key=f"{ds_key}/{name}-{job_hash}" + (f"/fold_{i}" if folded else ""),
-                                dataset=ds.name,
-                                dataset_key=ds_key,
-                                algorithm=name,
-                                config=cfg,
-                                fold=fold,
-                                # 31 bits: every framework accepts it (numpy legacy seeding stops at 2**32).
-                                seed=label_seed("job", ds_key, name, ck, fold) & 0x7FFFFFFF,
-                                job_dir=str(base / f"fold_{i}" if folded else base),
-                                n_users=ds.n_users,
-                                n_items=ds.n_items,
-                                feedback=ds.feedback,
-                                data={"train": desc["train"], "val": desc.get("val")},
-                                users=desc["users"] if k > 0 else None,
-                                pairs=desc["pairs"] if need_pairs else None,
-                                k=k,
-                                env_key=env_keys[name],
-                                extra={"split_dir": desc["dir"]},
-                            )
-                        )
+        planned = plan_jobs(
+            self.checkpoint_dir, datasets, plan, runners, env_keys, k=k, need_pairs=need_pairs
+        )
+        jobs = planned.jobs
         progress = RunProgress(total=len(jobs), quiet=self.quiet)
-        scorer = JobScorer(evaluator, labels, self.journal, progress)
+        scorer = JobScorer(evaluator, planned.labels, self.journal, progress)
         pending: dict[str, list[Job]] = {}
         with progress:
             for job in jobs:
@@ -190,9 +154,11 @@ class Coordinator:
                 self._execute(pending, runners, scorer, need_pairs, tmp)
 
     def _say(self, text: str) -> None:
-        from rich.console import Console
-
         Console(stderr=True).print(f"[dim]{text}")
+
+    def _warn(self, text: str) -> None:
+        """A notice the user must see, also when quiet."""
+        Console(stderr=True, highlight=False).print(f"[yellow]omnirec: {text}")
 
     def _env_key(self, spec: RunnerSpec) -> str:
         return self.env_manager().key(spec)[:16]
@@ -211,8 +177,9 @@ class Coordinator:
         unit_dir = self.checkpoint_dir / "units" / run_id
         units: list[Path] = []
         by_key: dict[str, Job] = {}
+        by_name = {f"{spec.name}.{algo.name}": (spec, algo) for spec, algo in runners.values()}
         for name, jobs in pending.items():
-            spec, _ = runners[name]
+            spec, _ = by_name[name]
             scorer.progress.phase(f"{name}: preparing runner env")
             try:
                 env = self.env_manager().ensure(spec)
@@ -230,7 +197,7 @@ class Coordinator:
                 device=self.device,
                 jobs=jobs,
             )
-            path = unit_dir / f"{_safe(name)}.json"
+            path = unit_dir / f"{safe_name(name)}.json"
             unit.save(path)
             units.append(path)
             by_key.update({j.key: j for j in jobs})

@@ -42,9 +42,9 @@ class Job:
 
     key: str
     dataset: str
-    dataset_key: str
+    dataset_key: str  # content hash of the split dataset (data, lineage, seed)
     algorithm: str  # "Runner.Algorithm"
-    config: dict[str, Any]
+    config: dict[str, Any]  # as the plan wrote it (what result tables show)
     fold: int | None
     seed: int
     job_dir: str
@@ -58,6 +58,19 @@ class Job:
     exclude_train: bool = True
     env_key: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    #: The plan's config with the algorithm's declared defaults filled in: what the runner
+    #: gets, and what the job's key and seed are derived from.
+    effective_config: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def run_config(self) -> dict[str, Any]:
+        """The config the runner trains with (unit specs of older versions lack the effective one)."""
+        return self.effective_config or self.config
+
+    @property
+    def dataset_id(self) -> str:
+        """The dataset's directory name: its name and content key (two names, two ids)."""
+        return self.key.split("/", 1)[0]
 
     @property
     def runner(self) -> str:
@@ -76,7 +89,16 @@ class Job:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Job:
-        return cls(**d)
+        return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
+
+
+def dataset_labels(datasets: list[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """Result-table labels of (name, content key) pairs: the name, unless several contents
+    share it (different preprocessing), then ``name (first 8 of the key)``."""
+    keys_by_name: dict[str, set[str]] = {}
+    for name, key in datasets:
+        keys_by_name.setdefault(name, set()).add(key)
+    return {(n, k): n if len(keys_by_name[n]) == 1 else f"{n} ({k[:8]})" for n, k in datasets}
 
 
 def read_json(path: Path) -> dict[str, Any] | None:
@@ -164,6 +186,7 @@ def write_job_record(job: Job, **status: Any) -> None:
             "dataset_key": job.dataset_key,
             "algorithm": job.algorithm,
             "config": job.config,
+            "effective_config": job.run_config,
             "fold": job.fold,
             "seed": job.seed,
             "env_key": job.env_key,

@@ -79,7 +79,9 @@ class JobScorer:
                 return "done"
         self.journal.append(job.key, "eval", "started")
         parts = self._split(job)
-        topk = _cut(read_columns(rec["topk"]), job.k) if rec.get("topk") else None
+        topk = (
+            _lists(read_columns(rec["topk"]), made_for=rec.get("k", 0), k=job.k) if rec.get("topk") else None
+        )
         pair_scores = pd.DataFrame(read_columns(rec["pairs"])) if rec.get("pairs") else None
         try:
             result = self.evaluator.evaluate(
@@ -106,7 +108,7 @@ class JobScorer:
         return "done"
 
     def _add(self, job: Job, result: JobResult) -> None:
-        self.evaluator.add(self.labels[job.dataset_key], job.algorithm, job.config, job.fold, result)
+        self.evaluator.add(self.labels[job.dataset_id], job.algorithm, job.config, job.fold, result)
         self._settled.add(job.key)
         self.progress.advance(ok=True)
 
@@ -125,12 +127,15 @@ class JobScorer:
         )
 
 
-def _cut(columns: dict[str, np.ndarray], k: int) -> pd.DataFrame:
-    """Stored ranked lists cut to the evaluator's largest cutoff (they may be longer)."""
-    if k > 0 and "rank" in columns:
+def _lists(columns: dict[str, np.ndarray], *, made_for: int, k: int) -> pd.DataFrame:
+    """Stored ranked lists; those made for a larger cutoff are cut to ``k`` by their rank.
+
+    Lists made for this ``k`` are left as they are, so a runner that returned too many
+    items still fails the check.
+    """
+    if 0 < k < made_for and "rank" in columns:
         keep = columns["rank"] <= k
-        if not keep.all():
-            columns = {name: values[keep] for name, values in columns.items()}
+        columns = {name: values[keep] for name, values in columns.items()}
     return pd.DataFrame(columns)
 
 

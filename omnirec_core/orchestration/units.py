@@ -109,7 +109,7 @@ def _proc_usage(pid: int) -> dict[str, float]:
 def _request_fields(job: Job, spec: UnitSpec) -> dict[str, Any]:
     return {
         "algorithm": job.algo,
-        "config": job.config,
+        "config": job.run_config,
         "seed": job.seed,
         "job_dir": str(job.path / MODEL_DIR),
         "n_users": job.n_users,
