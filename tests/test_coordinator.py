@@ -269,6 +269,10 @@ def test_parallel_workers_give_the_same_results(tmp_path: Path) -> None:
         ({"Nope.Pop": {}}, "unknown runner 'Nope'"),
         ({"Fake.Popp": {}}, "Did you mean Fake.Pop"),
         ({"Fake.Pop": {"shrinkage": 1}}, "does not accept config key(s) 'shrinkage'"),
+        ({"Fake.ItemCF": {"shrink": "abc"}}, "Fake.ItemCF: shrink must be a number ≥ 0, got 'abc'"),
+        ({"Fake.ItemCF": {"shrink": [1.0, -2.0]}}, "Fake.ItemCF: shrink must be a number ≥ 0, got -2.0"),
+        ({"Fake.Pop": {"fault": "explode"}}, "fault must be one of 'crash_fit'"),
+        ({"Fake.Pop": {"children": 1.5}}, "children must be an integer ≥ 0, got 1.5"),
     ],
 )
 def test_validation_errors_are_one_clear_message(
@@ -280,7 +284,9 @@ def test_validation_errors_are_one_clear_message(
     with pytest.raises(SystemExit) as err:
         experiment.run(checkpoint_dir, p=p)
     assert message in str(err.value)
+    assert "\n" not in str(err.value)  # one line
     assert not list(checkpoint_dir.rglob("job.json"))
+    assert not (checkpoint_dir / "units").exists()  # no runner was started
 
 
 def test_unsplit_dataset_and_metric_mismatch_are_rejected(checkpoint_dir: Path) -> None:

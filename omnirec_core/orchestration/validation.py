@@ -14,7 +14,7 @@ from omnirec_core.errors import OmniRecError
 from omnirec_core.evaluation.evaluator import Evaluator
 from omnirec_core.experiment.plan import ExperimentPlan
 from omnirec_core.plugin.manager import get_runner
-from omnirec_core.plugin.specs import AlgorithmSpec, RunnerSpec
+from omnirec_core.plugin.specs import AlgorithmSpec, RunnerSpec, config_problem
 
 
 class ValidationError(OmniRecError):
@@ -85,15 +85,10 @@ def validate_run(
             )
         if needs_topk and "topk" not in algo.predictions:
             raise ValidationError(f"{full} produces no ranked lists, so ranking metrics cannot score it")
-        if algo.param_names is not None:
+        if algo.declared is not None:
             for cfg in plan.expand(name):
-                unknown = sorted(set(cfg) - set(algo.param_names))
-                if unknown:
-                    close = difflib.get_close_matches(unknown[0], list(algo.param_names), n=1)
-                    hint = f" Did you mean {close[0]!r}?" if close else ""
-                    raise ValidationError(
-                        f"{full} does not accept config key(s) {', '.join(map(repr, unknown))}.{hint} "
-                        f"Valid keys: {', '.join(algo.param_names) or 'none'}."
-                    )
+                problem = config_problem(full, algo.declared, cfg)
+                if problem is not None:
+                    raise ValidationError(problem)
         resolved[name] = (runner, algo)
     return resolved

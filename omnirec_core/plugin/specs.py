@@ -7,10 +7,13 @@ never removed or renamed.
 from __future__ import annotations
 
 import builtins
+import difflib
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, cast
+
+from omnirec_core.runner.errors import ConfigError
 
 Feedback = Literal["implicit", "explicit"]
 
@@ -141,6 +144,36 @@ class Param:
         below = self.low is not None and value < self.low
         above = self.high is not None and value > self.high
         return bad if value != value or below or above else None
+
+
+def config_problem(label: str, params: Sequence[Param], config: Mapping[str, Any]) -> str | None:
+    """Why ``config`` cannot work for the algorithm ``label`` declaring ``params`` (None: it can).
+
+    Unknown keys come first (with a close match and the valid keys), then every value of a
+    wrong type or out of range: ``RecPack.EASE: l2 must be a number ≥ 0, got 'abc'``.
+    """
+    declared = {p.name: p for p in params}
+    unknown = sorted(set(config) - set(declared))
+    if unknown:
+        close = difflib.get_close_matches(unknown[0], list(declared), n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        return (
+            f"{label} does not accept config key(s) {', '.join(map(repr, unknown))}.{hint} "
+            f"Valid keys: {', '.join(declared) or 'none'}."
+        )
+    problems = [f"{key} {why}" for key, value in config.items() if (why := declared[key].problem(value))]
+    return f"{label}: " + "; ".join(problems) if problems else None
+
+
+def check_config(label: str, params: Sequence[Param], config: Mapping[str, Any]) -> None:
+    """Raise :class:`~omnirec_core.runner.errors.ConfigError` with :func:`config_problem`'s message.
+
+    Workers call it as the last line of defence with the same declarations the coordinator
+    checks before any work.
+    """
+    problem = config_problem(label, params, config)
+    if problem is not None:
+        raise ConfigError(problem)
 
 
 def _is_number(value: Any) -> bool:
