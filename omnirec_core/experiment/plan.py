@@ -11,92 +11,23 @@ from __future__ import annotations
 import itertools
 import sys
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
 from typing import Any
 
-from omnirec_core.errors import OmniRecError
+from omnirec_core.experiment.spaces import (
+    PlanError,
+    decode_space,
+    encode_space,
+    is_space,
+)
 from omnirec_core.plugin.specs import canonical_config
-from omnirec_core.random import rng
 from omnirec_core.runner.fs import atomic_write_bytes
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
-
-
-class PlanError(OmniRecError, ValueError):
-    """An experiment plan that cannot be built or read."""
-
-
-@dataclass(frozen=True)
-class Grid:
-    """Run once per value."""
-
-    values: list[Any]
-
-    def __init__(self, values: Any) -> None:
-        object.__setattr__(self, "values", list(values))
-        if not self.values:
-            raise PlanError("Grid([...]) needs at least one value")
-
-    def expand(self, label: str) -> list[Any]:
-        return list(self.values)
-
-
-@dataclass(frozen=True)
-class RandomChoice:
-    """``n`` values drawn without replacement from ``choices`` (seeded)."""
-
-    choices: list[Any]
-    n: int = 1
-
-    def __init__(self, choices: Any, n: int = 1) -> None:
-        object.__setattr__(self, "choices", list(choices))
-        object.__setattr__(self, "n", int(n))
-        if not 1 <= self.n <= len(self.choices):
-            raise PlanError(f"RandomChoice needs 1 <= n <= {len(self.choices)} choices, got n={n}")
-
-    def expand(self, label: str) -> list[Any]:
-        idx = rng("plan", label).choice(len(self.choices), size=self.n, replace=False)
-        return [self.choices[i] for i in sorted(idx)]
-
-
-@dataclass(frozen=True)
-class RandomRange:
-    """``n`` values drawn uniformly from [lo, hi] (integers when both bounds are ints)."""
-
-    lo: float
-    hi: float
-    n: int = 1
-
-    def __post_init__(self) -> None:
-        if self.hi < self.lo or self.n < 1:
-            raise PlanError(f"RandomRange needs lo <= hi and n >= 1, got {self.lo}, {self.hi}, n={self.n}")
-
-    def expand(self, label: str) -> list[Any]:
-        g = rng("plan", label)
-        if isinstance(self.lo, int) and isinstance(self.hi, int):
-            span = self.hi - self.lo + 1
-            # Distinct values while the range allows it, so n draws give n runs.
-            picks = g.choice(span, size=self.n, replace=self.n > span) + self.lo
-            return sorted(int(v) for v in picks)
-        return sorted(float(v) for v in g.uniform(self.lo, self.hi, size=self.n))
-
-
-@dataclass(frozen=True)
-class Fixed:
-    """A list-valued parameter passed as one value instead of expanding."""
-
-    value: Any
-
-    def expand(self, label: str) -> list[Any]:
-        return [self.value]
-
-
-Space = Grid | RandomChoice | RandomRange | Fixed
 
 
 def algorithm_name(algorithm: Any) -> str:
@@ -161,9 +92,8 @@ class ExperimentPlan:
         for key in keys:
             value = config[key]
             label = f"{self.plan_name}/{algorithm}/{key}"
-            if isinstance(value, list):
-                value = Grid(value)
-            axes.append(value.expand(label) if hasattr(value, "expand") else [value])
+            value = decode_space(label, value)
+            axes.append(value.expand(label) if is_space(value) else [value])
         seen: set[str] = set()
         out: list[dict[str, Any]] = []
         for combo in itertools.product(*axes):
@@ -181,21 +111,11 @@ class ExperimentPlan:
 
     # ---- TOML ---------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        def enc(v: Any) -> Any:
-            if isinstance(v, Grid):
-                return list(v.values)
-            if isinstance(v, RandomChoice):
-                return {"choice": v.choices, "n": v.n}
-            if isinstance(v, RandomRange):
-                return {"range": [v.lo, v.hi], "n": v.n}
-            if isinstance(v, Fixed):
-                return {"fixed": v.value}
-            return v
-
         return {
             "name": self.plan_name,
             "algorithms": [
-                {"name": a, "config": {k: enc(v) for k, v in c.items()}} for a, c in self._algorithms.items()
+                {"name": a, "config": {k: encode_space(v) for k, v in c.items()}}
+                for a, c in self._algorithms.items()
             ],
         }
 
@@ -214,7 +134,8 @@ class ExperimentPlan:
             if not isinstance(config, Mapping):
                 raise PlanError(f"config of {entry['name']} must be a table, got {config!r}")
             plan.add_algorithm(
-                entry["name"], {k: _decode_space(entry["name"], k, v) for k, v in config.items()}
+                entry["name"],
+                {k: decode_space(f"{entry['name']} config {k!r}", v) for k, v in config.items()},
             )
         return plan
 
@@ -229,20 +150,6 @@ class ExperimentPlan:
 
     def __repr__(self) -> str:
         return f"ExperimentPlan({self.plan_name!r}, algorithms={self.algorithms})"
-
-
-def _decode_space(algorithm: str, key: str, v: Any) -> Any:
-    if not isinstance(v, Mapping) or not ({"choice", "range", "fixed"} & set(v)):
-        return v
-    try:
-        if "choice" in v:
-            return RandomChoice(v["choice"], int(v.get("n", 1)))
-        if "range" in v:
-            lo, hi = v["range"]
-            return RandomRange(lo, hi, int(v.get("n", 1)))
-        return Fixed(v["fixed"])
-    except (TypeError, ValueError) as exc:
-        raise PlanError(f"{algorithm} config {key!r}: cannot read search space {dict(v)!r} ({exc})") from None
 
 
 def read_toml(path: str | PathLike[str]) -> dict[str, Any]:

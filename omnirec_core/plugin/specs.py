@@ -207,6 +207,10 @@ class AlgorithmSpec:
     gpu: bool = False
     unavailable: str = ""
     description: str = ""
+    #: The recommended search space for tuning (``plan.add_algorithm(name, tune=True)``):
+    #: config key -> space, as a plan-file table (``{"loguniform": [1.0, 1e4]}``, a list of
+    #: choices, ``{"int": [10, 500]}``...) or an ``omnirec_core.experiment.spaces`` object.
+    search_space: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.params is None:
