@@ -12,6 +12,9 @@ from typing import Any, Literal
 
 Feedback = Literal["implicit", "explicit"]
 PredictionKind = Literal["topk", "rating"]
+# How a dataset's files are checked: against published checksums ("pinned"), against
+# the size and SHA-256 recorded at the first download ("first-use"), or some of each.
+Integrity = Literal["", "pinned", "first-use", "partly-pinned"]
 
 
 @dataclass(frozen=True)
@@ -20,6 +23,13 @@ class DatasetSpec:
 
     ``load(data_dir, force_download)`` returns a pandas DataFrame with at least the
     columns ``user`` and ``item`` (optionally ``rating`` and ``timestamp``) in original ids.
+
+    The catalogue fields are optional: ``family`` groups releases (``amazon2018``);
+    ``citation`` is the BibTeX to cite; ``timestamps`` says whether interactions carry
+    times (``None``: not stated); ``integrity`` how downloads are checked; ``manual``
+    that the user must fetch the files; ``urls`` every download location, mirrors
+    included; ``expected`` published statistics (``users``, ``items``,
+    ``interactions``); ``notes`` caveats, such as facts that could not be verified.
     """
 
     name: str
@@ -30,6 +40,14 @@ class DatasetSpec:
     feedback: Feedback = "explicit"
     licence_note: str = ""
     aliases: tuple[str, ...] = ()
+    family: str = ""
+    citation: str = ""
+    timestamps: bool | None = None
+    integrity: Integrity = ""
+    manual: bool = False
+    urls: tuple[str, ...] = ()
+    expected: Mapping[str, int] = field(default_factory=dict)
+    notes: str = ""
 
 
 @dataclass(frozen=True)
