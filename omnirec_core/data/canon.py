@@ -93,7 +93,10 @@ def canonicalize(df: pd.DataFrame) -> Canonical:
                 f"{col!r} has {int(nan.sum())} missing (NaN) ids, first at row "
                 f"{int(np.flatnonzero(nan)[0])}; drop them first, e.g. df.dropna(subset=[{col!r}])"
             )
-        codes, uniques = pd.factorize(series, sort=True)
+        if isinstance(series.dtype, pd.CategoricalDtype):
+            codes, uniques = _factorize_categorical(series)
+        else:
+            codes, uniques = pd.factorize(series, sort=True)
         out[col] = codes.astype("int64")
         ids[col] = np.asarray(uniques)
     if "rating" in df.columns:
@@ -122,6 +125,28 @@ def canonicalize(df: pd.DataFrame) -> Canonical:
     dropped = len(key) - len(keep)
     table = pd.DataFrame({c: out[c][keep] for c in COLUMNS if c in out})
     return Canonical(table.reset_index(drop=True), ids["user"], ids["item"], dropped)
+
+
+def _factorize_categorical(series: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """``pd.factorize(sort=True)`` of a categorical's values, from its codes.
+
+    Parsers hand over string ids already dictionary-encoded; sorting the categories
+    (when they are not sorted yet) and dropping unused ones is O(rows) instead of
+    hashing every string again.
+    """
+    codes = series.cat.codes.to_numpy().astype("int64")
+    categories = series.cat.categories
+    if not categories.is_monotonic_increasing:
+        order = categories.argsort()
+        rank = np.empty(len(order), dtype="int64")
+        rank[order] = np.arange(len(order))
+        codes = rank[codes]
+        categories = categories[order]
+    used = np.bincount(codes, minlength=len(categories)) > 0
+    if not used.all():
+        codes = (np.cumsum(used) - 1)[codes]
+        categories = categories[used]
+    return codes, categories
 
 
 def _latest_per_key(key: np.ndarray, timestamp: np.ndarray | None) -> np.ndarray:
