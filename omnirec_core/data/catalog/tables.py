@@ -92,7 +92,17 @@ def read_table(member: Member, layout: Layout) -> pd.DataFrame:
         columns = reader(member, layout, report)
     df = typed_frame(columns, layout.columns, report)
     finish(report)
+    _release_arrow_memory()
     return df
+
+
+def _release_arrow_memory() -> None:
+    """Hand memory pyarrow freed back to the system, so canonicalisation starts low."""
+    try:
+        import pyarrow as pa
+    except ImportError:
+        return
+    pa.default_memory_pool().release_unused()
 
 
 # ---- pyarrow ----------------------------------------------------------------------
@@ -273,17 +283,18 @@ def _example(values: Any, bad: np.ndarray) -> str:
     return repr(value)
 
 
-def typed_frame(columns: Mapping[str, Any], cols: tuple[Col, ...], report: ParseReport) -> pd.DataFrame:
+def typed_frame(columns: dict[str, Any], cols: tuple[Col, ...], report: ParseReport) -> pd.DataFrame:
     """Columns (pyarrow arrays or pandas series) typed as ``cols`` say; bad rows left out.
 
     Rows missing a required value and values that do not convert are counted in
-    ``report``. Text ids become sorted categoricals, times int64 seconds.
+    ``report``. Text ids become sorted categoricals, times int64 seconds. ``columns`` is
+    emptied as it goes, so each raw column is freed once converted.
     """
     n = len(next(iter(columns.values()))) if columns else 0
     keep = np.ones(n, dtype=bool)
     converted: dict[str, Any] = {}
     for col in cols:
-        values = columns[col.name]
+        values = columns.pop(col.name)
         valid = _valid(values)
         if col.skip_missing:
             report.skip(f"no {col.name}", int((keep & ~valid).sum()))
@@ -314,7 +325,7 @@ def _frame(converted: dict[str, Any], cols: tuple[Col, ...], keep: np.ndarray) -
     kinds = {c.name: c.kind for c in cols}
 
     def column(name: str) -> Any:
-        values = converted[name]
+        values = converted.pop(name)  # the raw column is freed as soon as it is converted
         if isinstance(values, np.ndarray):
             return values if all_kept else values[keep]
         if isinstance(values, pd.Series):
@@ -328,10 +339,15 @@ def _frame(converted: dict[str, Any], cols: tuple[Col, ...], keep: np.ndarray) -
             return sorted_categorical(pa.array(values.astype(str), type=pa.string()))
         import pyarrow as pa
 
+        if isinstance(values, pa.ChunkedArray) and kinds[name] == "id":
+            values = values.combine_chunks()  # rebinding frees the chunks
         if not all_kept:
             values = values.filter(pa.array(keep))
         if kinds[name] == "id":
-            return sorted_categorical(values)
+            # Hand over the only reference, so the strings are freed once encoded.
+            box = [values]
+            del values
+            return sorted_categorical(box.pop())
         return values.to_pandas()
 
     # String ids are encoded in parallel: pyarrow releases the GIL while hashing and sorting.
