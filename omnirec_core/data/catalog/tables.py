@@ -291,17 +291,21 @@ def typed_frame(columns: dict[str, Any], cols: tuple[Col, ...], report: ParseRep
     emptied as it goes, so each raw column is freed once converted.
     """
     n = len(next(iter(columns.values()))) if columns else 0
+    valid = {c.name: _valid(columns[c.name]) for c in cols}
     keep = np.ones(n, dtype=bool)
+    for col in cols:
+        if col.skip_missing:  # not an interaction (e.g. an event without an item)
+            report.skip(f"no {col.name}", int((keep & ~valid[col.name]).sum()))
+            keep &= valid[col.name]
+    lacking = np.zeros(n, dtype=bool)  # rows missing a required value, counted once per row
+    names = [c.name for c in cols if c.required and not c.skip_missing and not valid[c.name].all()]
+    for name in names:
+        lacking |= ~valid[name]
+    report.missing(" or ".join(names), int((lacking & keep).sum()))
+    keep &= ~lacking
     converted: dict[str, Any] = {}
     for col in cols:
         values = columns.pop(col.name)
-        valid = _valid(values)
-        if col.skip_missing:
-            report.skip(f"no {col.name}", int((keep & ~valid).sum()))
-            keep &= valid
-        elif col.required:
-            report.missing(col.name, int((~valid).sum()))
-            keep &= valid
         if col.kind in ("intid", "int", "float"):
             if col.fmt == "numerator":
                 text = values if isinstance(values, pd.Series) else values.to_pandas()
@@ -312,7 +316,7 @@ def typed_frame(columns: dict[str, Any], cols: tuple[Col, ...], report: ParseRep
         else:
             converted[col.name] = values
             continue
-        bad = valid & ~ok
+        bad = valid[col.name] & ~ok & keep
         if bad.any():
             report.bad_line(_example(values, bad), f"not a valid {col.name}", int(bad.sum()))
             keep &= ~bad
