@@ -8,10 +8,19 @@ alias is used twice.
 
 from __future__ import annotations
 
+import difflib
 import importlib
+from collections.abc import Mapping
 from functools import cache
+from os import PathLike
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from omnirec_core.data.catalog.entry import CatalogEntry, RemoteFile
+from omnirec_core.errors import DataError
+
+if TYPE_CHECKING:
+    from omnirec_core.data.dataset import RawData, RecSysDataSet
 
 FAMILIES: tuple[str, ...] = (
     "movielens",
@@ -80,4 +89,46 @@ def entry(name: str) -> CatalogEntry:
     raise KeyError(name)
 
 
-__all__ = ["FAMILIES", "CatalogEntry", "RemoteFile", "entries", "entry"]
+def load_local(
+    like: str,
+    files: str | PathLike[str] | Mapping[str, str | PathLike[str]],
+    name: str | None = None,
+) -> RecSysDataSet[RawData]:
+    """Parse your own copy of a file in the layout of catalogue dataset ``like``.
+
+    ``files`` is the path of the dataset's one file (for a dataset of several files, a
+    mapping from each file name the catalogue lists to its path). The result is
+    canonical, named ``name`` (default: the file's stem), with the parse reports in
+    ``meta["parse_reports"]``.
+    """
+    try:
+        layout = entry(like)
+    except KeyError:
+        names = [n for e in entries() for n in (e.name, *e.aliases)]
+        close = difflib.get_close_matches(like, names, n=3)
+        hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
+        raise DataError(
+            f"no catalogue dataset {like!r} to take the layout from.{hint} See `omnirec datasets`."
+        ) from None
+    wanted = [f.filename for f in layout.files]
+    if not isinstance(files, Mapping):
+        if len(wanted) != 1:
+            raise DataError(
+                f"{layout.name} is read from {len(wanted)} files ({', '.join(wanted)}); pass "
+                "a dict mapping each of these names to your file"
+            )
+        files = {wanted[0]: files}
+    missing = [w for w in wanted if w not in files]
+    if missing:
+        raise DataError(
+            f"{layout.name} needs the files {', '.join(wanted)}; missing from the dict: {', '.join(missing)}"
+        )
+    paths = {k: Path(v).expanduser() for k, v in files.items()}
+    for path in paths.values():
+        if not path.is_file():
+            raise DataError(f"no such file: {path}")
+    first = paths[wanted[0]]
+    return layout.parse(paths, name or first.name.split(".")[0])
+
+
+__all__ = ["FAMILIES", "CatalogEntry", "RemoteFile", "entries", "entry", "load_local"]

@@ -146,10 +146,13 @@ class CatalogEntry:
 
     def load(self, raw_dir: Path, force_download: bool = False) -> RecSysDataSet[RawData]:
         """Fetch and parse; unusable lines are reported in ``meta["parse_reports"]``."""
-        paths = self.fetch(raw_dir, force_download)
+        return self.parse(self.fetch(raw_dir, force_download))
+
+    def parse(self, paths: Mapping[str, Path], name: str | None = None) -> RecSysDataSet[RawData]:
+        """Parse local files (filename -> path) into a canonical dataset called ``name``."""
         with collecting(self.max_bad_fraction) as reports:
             df = self.parser(paths)
-        ds = RecSysDataSet.from_dataframe(df, self.name)
+        ds = RecSysDataSet.from_dataframe(df, name or self.name)
         ds.meta["parse_reports"] = [r.as_dict() for r in reports]
         return ds
 
