@@ -152,6 +152,7 @@ def _synthetic_specs() -> list[DatasetSpec]:
                 aliases=(f"synthetic-{size}",) if default else (),
                 family="synthetic",
                 timestamps=True,
+                licence_note="Generated locally by omnirec_core.data.synthetic; no terms apply.",
             )
         )
     return specs
