@@ -230,11 +230,7 @@ class RecSysDataSet(Generic[T]):
         )
 
     def replace_data(
-        self,
-        data: Any,
-        *,
-        user_ids: np.ndarray | None = None,
-        item_ids: np.ndarray | None = None,
+        self, data: Any, *, user_ids: np.ndarray | None = None, item_ids: np.ndarray | None = None,
         step: Mapping[str, Any] | None = None,
     ) -> RecSysDataSet[Any]:
         """A new dataset with other data (and ids), the same name and lineage plus ``step``."""
