@@ -4,14 +4,10 @@ first-use records, and what happens when a file changes."""
 from __future__ import annotations
 
 import dataclasses
-import functools
 import hashlib
 import json
 import socket
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pandas as pd
@@ -25,33 +21,12 @@ from omnirec_core.data.registry import is_downloaded, load_registered
 from omnirec_core.errors import DataError, DownloadError
 from omnirec_core.hookspecs import hookimpl
 from omnirec_core.specs import DatasetSpec
+from tests import test_registry
+
+# The local HTTP server (a stand-in for a dataset's host) of the registry tests.
+Served, server = test_registry.Served, test_registry.server
 
 RATINGS = b"A1,0001,5.0,1000\nA2,0001,4.0,1001\nA1,0002,3.0,1002\n"
-
-
-class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
-@dataclass
-class Served:
-    root: Path
-    url: str
-
-
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[Served]:
-    """Files in ``root`` served over HTTP on 127.0.0.1: a stand-in for a dataset's host."""
-    root = tmp_path / "www"
-    root.mkdir()
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(root)))
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    try:
-        yield Served(root, f"http://127.0.0.1:{httpd.server_address[1]}/")
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
 
 
 def _dead_url() -> str:

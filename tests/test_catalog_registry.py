@@ -3,15 +3,12 @@ the generated docs, loading your own files, and the documented dataset plugin.""
 
 from __future__ import annotations
 
-import functools
 import gzip
 import importlib.util
 import json
 import re
-import threading
 import types
 from collections.abc import Iterator
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -23,6 +20,10 @@ from omnirec_core.data import RecSysDataSet
 from omnirec_core.data.catalog import entries, entry
 from omnirec_core.data.registry import load_registered
 from omnirec_core.errors import DataError
+from tests import test_registry
+
+# The local HTTP server (a stand-in for a dataset's host) of the registry tests.
+Served, server = test_registry.Served, test_registry.server
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).parent / "data" / "catalog"
@@ -173,7 +174,7 @@ def test_docs_list_the_catalogue_as_the_registry_has_it() -> None:
             assert spec.citation in text
 
 
-def test_docs_plugin_example_registers_a_family_that_loads(tmp_path: Path) -> None:
+def test_docs_plugin_example_registers_a_family_that_loads(tmp_path: Path, server: Served) -> None:
     text = (ROOT / "docs" / "datasets.md").read_text(encoding="utf-8")
     block = text.split("<!-- plugin-example:start -->")[1].split("<!-- plugin-example:end -->")[0]
     code = block.split("```python")[1].split("```")[0]
@@ -181,14 +182,9 @@ def test_docs_plugin_example_registers_a_family_that_loads(tmp_path: Path) -> No
     module = types.ModuleType("omnirec_plays_plugin")
     exec(compile(code, "docs/datasets.md", "exec"), module.__dict__)
 
-    www = tmp_path / "www"
-    www.mkdir()
-    (www / "plays-us.tsv.gz").write_bytes(
-        gzip.compress(b"u1\tartist-a\t1600000000\nu2\tartist-a\t1600000100\n")
-    )
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(www)))
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    module.BASE = f"http://127.0.0.1:{httpd.server_address[1]}/"
+    plays = b"u1\tartist-a\t1600000000\nu2\tartist-a\t1600000100\n"
+    (server.root / "plays-us.tsv.gz").write_bytes(gzip.compress(plays))
+    module.BASE = server.url
     pm = plugins.PluginManager(load_entry_points=False)
     pm.register(module, "plays", "omnirec-plays")
     plugins.reset_plugins(pm)
@@ -200,13 +196,6 @@ def test_docs_plugin_example_registers_a_family_that_loads(tmp_path: Path) -> No
         assert ds.feedback == "implicit"
     finally:
         plugins.reset_plugins()
-        httpd.shutdown()
-        httpd.server_close()
-
-
-class _Quiet(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        pass
 
 
 # ---- your own files ------------------------------------------------------------------------

@@ -53,10 +53,27 @@ def user_item_rating_time(
 
 
 def read_one(
-    paths: Mapping[str, Path], filename: str, layout: Layout, member: str | None = None
+    paths: Mapping[str, Path],
+    filename: str,
+    layout: Layout,
+    member: str | None = None,
+    drop: tuple[str, ...] = (),
 ) -> pd.DataFrame:
-    """Read ``filename`` (or one member of it) with ``layout``."""
-    return read_table(Member(paths[filename], member), layout)
+    """Read ``filename`` (or one member of it) with ``layout``; ``drop`` helper columns
+    (such as the event type a ``where`` filter used)."""
+    df = read_table(Member(paths[filename], member), layout)
+    return df.drop(columns=list(drop)) if drop else df
+
+
+def read_ratings(
+    paths: Mapping[str, Path], filename: str, layout: Layout, member: str | None = None, *, explicit: bool
+) -> pd.DataFrame:
+    """Ratings where 0 or -1 marks "interacted, not rated": with ``explicit`` only the
+    rated rows, else every row as implicit feedback (the rating column dropped)."""
+    df = read_one(paths, filename, layout, member)
+    if explicit:
+        return df[df["rating"] > 0].reset_index(drop=True)
+    return df.drop(columns="rating")
 
 
 __all__ = [
@@ -64,6 +81,7 @@ __all__ = [
     "OMNIREC_PIN",
     "RECBOLE_STATS",
     "read_one",
+    "read_ratings",
     "short_count",
     "size_of",
     "stats",

@@ -133,9 +133,28 @@ def new_report(source: str) -> ParseReport:
     return report
 
 
+def report_values(source: str, total: int, bad: Any, values: Any, reason: str) -> None:
+    """Report values a parser derived itself (``bad``: a boolean mask over ``values``)."""
+    report = new_report(source)
+    report.lines = total
+    n = int(bad.sum())
+    if n:
+        first = next(i for i, flag in enumerate(bad) if flag)
+        report.bad_line(repr(values[first]), reason, n)
+    finish(report)
+
+
 def finish(report: ParseReport) -> None:
     """Finish ``report`` with the limit of the enclosing :func:`collecting` block."""
     report.finish(_LIMIT.get())
 
 
-__all__ = ["MAX_BAD_ENV", "MAX_BAD_FRACTION", "ParseReport", "collecting", "finish", "new_report"]
+__all__ = [
+    "MAX_BAD_ENV",
+    "MAX_BAD_FRACTION",
+    "ParseReport",
+    "collecting",
+    "finish",
+    "new_report",
+    "report_values",
+]

@@ -6,15 +6,11 @@ without rating it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from pathlib import Path
+from functools import partial
 
-import pandas as pd
-
-from omnirec_core.data.catalog.common import OMNIREC_PIN, stats
+from omnirec_core.data.catalog.common import OMNIREC_PIN, read_ratings, stats
 from omnirec_core.data.catalog.entry import CatalogEntry, RemoteFile
-from omnirec_core.data.catalog.members import Member
-from omnirec_core.data.catalog.tables import Col, Layout, read_table
+from omnirec_core.data.catalog.tables import Col, Layout
 
 FILE = RemoteFile(
     "archive.zip",
@@ -36,27 +32,14 @@ LICENCE = "CC0: Public Domain, as stated on the Kaggle page (not verified here);
 HOWTO = f"Kaggle requires signing in: download {PAGE} as archive.zip and put it, unchanged, in the folder named below."
 
 
-def read_ratings(paths: Mapping[str, Path], explicit: bool) -> pd.DataFrame:
-    df = read_table(Member(paths[FILE.filename], "rating.csv"), LAYOUT)
-    if explicit:
-        return df[df["rating"] > 0].reset_index(drop=True)
-    return df.drop(columns="rating")
-
-
-def _explicit(paths: Mapping[str, Path]) -> pd.DataFrame:
-    return read_ratings(paths, True)
-
-
-def _watched(paths: Mapping[str, Path]) -> pd.DataFrame:
-    return read_ratings(paths, False)
-
-
 ENTRIES: tuple[CatalogEntry, ...] = (
     CatalogEntry(
         name="anime",
         family="anime",
         files=(FILE,),
-        parser=_explicit,
+        parser=partial(
+            read_ratings, filename=FILE.filename, layout=LAYOUT, member="rating.csv", explicit=True
+        ),
         description="Anime (MyAnimeList): ratings 1-10 (watched but unrated rows, -1, left out).",
         feedback="explicit",
         timestamps=False,
@@ -71,7 +54,9 @@ ENTRIES: tuple[CatalogEntry, ...] = (
         name="anime-watched",
         family="anime",
         files=(FILE,),
-        parser=_watched,
+        parser=partial(
+            read_ratings, filename=FILE.filename, layout=LAYOUT, member="rating.csv", explicit=False
+        ),
         description="Anime (MyAnimeList): every anime each user completed, rated or not.",
         feedback="implicit",
         timestamps=False,

@@ -7,16 +7,13 @@ implicit interaction (the book was read or owned, not rated).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from pathlib import Path
+from functools import partial
 
-import pandas as pd
-
-from omnirec_core.data.catalog.common import stats
+from omnirec_core.data.catalog.common import read_ratings, stats
 from omnirec_core.data.catalog.entry import CatalogEntry, RemoteFile
-from omnirec_core.data.catalog.members import Member
-from omnirec_core.data.catalog.tables import Col, Layout, read_table
+from omnirec_core.data.catalog.tables import Col, Layout
 
+MEMBER = "BX-Book-Ratings.csv"
 FILE = RemoteFile("BX-CSV-Dump.zip", ("http://www2.informatik.uni-freiburg.de/~cziegler/BX/BX-CSV-Dump.zip",))
 LAYOUT = Layout(
     (Col("User-ID", "user", "intid"), Col("ISBN", "item", "id"), Col("Book-Rating", "rating", "float")),
@@ -39,27 +36,12 @@ NOTE = (
 )
 
 
-def read_ratings(paths: Mapping[str, Path], explicit: bool) -> pd.DataFrame:
-    df = read_table(Member(paths[FILE.filename], "BX-Book-Ratings.csv"), LAYOUT)
-    if explicit:
-        return df[df["rating"] > 0].reset_index(drop=True)
-    return df.drop(columns="rating")
-
-
-def _explicit(paths: Mapping[str, Path]) -> pd.DataFrame:
-    return read_ratings(paths, True)
-
-
-def _implicit(paths: Mapping[str, Path]) -> pd.DataFrame:
-    return read_ratings(paths, False)
-
-
 ENTRIES: tuple[CatalogEntry, ...] = (
     CatalogEntry(
         name="book-crossing",
         family="book-crossing",
         files=(FILE,),
-        parser=_explicit,
+        parser=partial(read_ratings, filename=FILE.filename, layout=LAYOUT, member=MEMBER, explicit=True),
         description="Book-Crossing: explicit ratings 1-10 of books (rows with rating 0 left out).",
         feedback="explicit",
         timestamps=False,
@@ -73,7 +55,7 @@ ENTRIES: tuple[CatalogEntry, ...] = (
         name="book-crossing-all",
         family="book-crossing",
         files=(FILE,),
-        parser=_implicit,
+        parser=partial(read_ratings, filename=FILE.filename, layout=LAYOUT, member=MEMBER, explicit=False),
         description="Book-Crossing: every user-book interaction, explicit (1-10) and implicit (0), as implicit feedback.",
         feedback="implicit",
         timestamps=False,

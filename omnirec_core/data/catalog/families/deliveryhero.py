@@ -18,7 +18,7 @@ import pandas as pd
 from omnirec_core.data.catalog.common import OMNIREC_PIN
 from omnirec_core.data.catalog.entry import CatalogEntry, RemoteFile
 from omnirec_core.data.catalog.members import Member
-from omnirec_core.data.catalog.report import finish, new_report
+from omnirec_core.data.catalog.report import report_values
 from omnirec_core.data.catalog.tables import Col, Layout, read_table
 
 DRIVE = "https://drive.usercontent.google.com/download?id={}&export=download&confirm=t"
@@ -52,14 +52,8 @@ def read_orders(paths: Mapping[str, Path], country: str) -> pd.DataFrame:
     member = Member(paths[filename], f"data_{country}/orders_{country}.txt")
     df = read_table(member, LAYOUT)
     seconds, ok = order_seconds(df["day"], df["clock"])
-    if not ok.all():
-        report = new_report(f"{member.label}: order_day/order_time")
-        report.lines = len(df)
-        first = int(np.flatnonzero(~ok)[0])
-        report.bad_line(
-            repr((df["day"].iloc[first], df["clock"].iloc[first])), "not a day and time", int((~ok).sum())
-        )
-        finish(report)
+    pairs = list(zip(df["day"], df["clock"]))
+    report_values(f"{member.label}: order_day/order_time", len(df), ~ok, pairs, "not a day and time")
     return pd.DataFrame(
         {"user": df["user"][ok], "item": df["item"][ok], "timestamp": seconds[ok]}
     ).reset_index(drop=True)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from omnirec_core.data.catalog.common import OMNIREC_PIN, stats
+from omnirec_core.data.catalog.common import OMNIREC_PIN, read_ratings, stats
 from omnirec_core.data.catalog.entry import CatalogEntry, RemoteFile
 from omnirec_core.data.catalog.members import Member
 from omnirec_core.data.catalog.tables import Col, Layout, read_table
@@ -60,11 +60,6 @@ CITATION_SHORT = """@misc{utmhikari2018dmsc,
 LICENCE = "Crawled from douban.com; no licence is stated. Research use only."
 
 
-def read_domain(paths: Mapping[str, Path], domain: str) -> pd.DataFrame:
-    df = read_table(Member(paths[FILE.filename], f"Douban/{domain}/douban_{domain}.tsv"), LAYOUT)
-    return df[df["rating"] > 0].reset_index(drop=True)
-
-
 def read_short(paths: Mapping[str, Path]) -> pd.DataFrame:
     return read_table(Member(paths[SHORT.filename]), SHORT_LAYOUT)
 
@@ -74,7 +69,13 @@ def _domain(domain: str) -> CatalogEntry:
         name=f"douban-{domain}",
         family="douban",
         files=(FILE,),
-        parser=partial(read_domain, domain=domain),
+        parser=partial(
+            read_ratings,
+            filename=FILE.filename,
+            layout=LAYOUT,
+            member=f"Douban/{domain}/douban_{domain}.tsv",
+            explicit=True,
+        ),
         description=f"Douban {domain}: ratings 1-5 with times (rows with rating -1, i.e. not rated, left out).",
         feedback="explicit",
         timestamps=True,

@@ -17,7 +17,7 @@ import pandas as pd
 
 from omnirec_core.data.catalog.entry import CatalogEntry, RemoteFile
 from omnirec_core.data.catalog.members import Member
-from omnirec_core.data.catalog.report import finish, new_report
+from omnirec_core.data.catalog.report import report_values
 from omnirec_core.data.catalog.tables import Col, Layout, read_table
 
 HOSTS = (
@@ -55,11 +55,7 @@ def clicks(df: pd.DataFrame, label: str) -> pd.DataFrame:
     parts = entries.str.rsplit("-", n=1, expand=True).reindex(columns=[0, 1])
     clicked = (parts[1] == "1").to_numpy()
     valid = parts[1].isin(["0", "1"]).to_numpy() & (parts[0].str.len() > 0).to_numpy()
-    if not valid.all():
-        report = new_report(f"{label}: impressions")
-        report.lines = len(entries)
-        report.bad_line(repr(entries[~valid].iloc[0]), "not <article>-<0|1>", int((~valid).sum()))
-        finish(report)
+    report_values(f"{label}: impressions", len(entries), ~valid, entries.to_numpy(), "not <article>-<0|1>")
     keep = clicked & valid
     users = df["user"]
     return pd.DataFrame(

@@ -34,10 +34,6 @@ def _layout(event: str) -> Layout:
     )
 
 
-def _read(paths, event):  # type: ignore[no-untyped-def]
-    return read_one(paths, FILE.filename, _layout(event)).drop(columns="event")
-
-
 # (event, RecBole's name, (users, items, events) as RecBole lists them)
 EVENTS = (
     ("view", "retailrocket-view-not-merged", (1_404_179, 234_838, 2_664_312)),
@@ -50,7 +46,7 @@ ENTRIES: tuple[CatalogEntry, ...] = tuple(
         name=f"retailrocket-{event}",
         family="retailrocket",
         files=(FILE,),
-        parser=partial(_read, event=event),
+        parser=partial(read_one, filename=FILE.filename, layout=_layout(event), drop=("event",)),
         description=f"Retailrocket: '{event}' events of visitors on items of an online shop, with times.",
         feedback="implicit",
         timestamps=True,

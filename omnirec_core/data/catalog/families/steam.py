@@ -11,16 +11,17 @@ Recommendations on Steam" set has ``recommendations.csv`` with header
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from omnirec_core.data.catalog.common import MCAULEY_TERMS, OMNIREC_PIN, stats
+from omnirec_core.data.catalog.common import MCAULEY_TERMS, OMNIREC_PIN, read_one, stats
 from omnirec_core.data.catalog.entry import CatalogEntry, RemoteFile
 from omnirec_core.data.catalog.members import Member
 from omnirec_core.data.catalog.records import read_literal_rows, read_records
-from omnirec_core.data.catalog.tables import Col, Layout, read_table
+from omnirec_core.data.catalog.tables import Col, Layout
 
 BASE = "https://mcauleylab.ucsd.edu/public_datasets/data/steam/"
 REVIEWS_AU = RemoteFile(
@@ -114,11 +115,6 @@ RECOMMENDATION_LAYOUT = Layout(
 )
 
 
-def read_recommendations(paths: Mapping[str, Path]) -> pd.DataFrame:
-    df = read_table(Member(paths[RECOMMENDATIONS.filename], "recommendations.csv"), RECOMMENDATION_LAYOUT)
-    return df.drop(columns="recommended")
-
-
 ENTRIES: tuple[CatalogEntry, ...] = (
     CatalogEntry(
         name="steam-australian-reviews",
@@ -167,7 +163,13 @@ ENTRIES: tuple[CatalogEntry, ...] = (
         name="steam-recommendations",
         family="steam",
         files=(RECOMMENDATIONS,),
-        parser=read_recommendations,
+        parser=partial(
+            read_one,
+            filename=RECOMMENDATIONS.filename,
+            layout=RECOMMENDATION_LAYOUT,
+            member="recommendations.csv",
+            drop=("recommended",),
+        ),
         description="Game Recommendations on Steam (Kaggle): positive recommendations, with dates.",
         feedback="implicit",
         timestamps=True,

@@ -8,11 +8,7 @@ behaviour ``pv``, ``buy``, ``cart`` or ``fav``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from functools import partial
-from pathlib import Path
-
-import pandas as pd
 
 from omnirec_core.data.catalog.common import read_one, stats
 from omnirec_core.data.catalog.entry import CatalogEntry, RemoteFile
@@ -61,16 +57,12 @@ def _behaviour_layout(behaviour: str) -> Layout:
     )
 
 
-def _read(paths: Mapping[str, Path], filename: str, layout: Layout, extra: str) -> pd.DataFrame:
-    return read_one(paths, filename, layout).drop(columns=extra)
-
-
 def _tmall(action: int, kind: str, recbole: str, counts: tuple[int, int, int]) -> CatalogEntry:
     return CatalogEntry(
         name=f"tmall-{kind}",
         family="tmall",
         files=(TMALL,),
-        parser=partial(_read, filename=TMALL.filename, layout=_tmall_layout(action), extra="action"),
+        parser=partial(read_one, filename=TMALL.filename, layout=_tmall_layout(action), drop=("action",)),
         description=f"Tmall (IJCAI-16): online {kind} actions of users on items, with dates.",
         feedback="implicit",
         timestamps=True,
@@ -94,7 +86,7 @@ def _behaviour(behaviour: str, label: str) -> CatalogEntry:
         family="taobao",
         files=(BEHAVIOUR,),
         parser=partial(
-            _read, filename=BEHAVIOUR.filename, layout=_behaviour_layout(behaviour), extra="behaviour"
+            read_one, filename=BEHAVIOUR.filename, layout=_behaviour_layout(behaviour), drop=("behaviour",)
         ),
         description=f"Taobao UserBehavior (25 Nov - 3 Dec 2017): {label} events of users on items, with times.",
         feedback="implicit",
