@@ -70,6 +70,7 @@ class Layout:
     quote: str | None = '"'
     where: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)
     skip_rows: int = 0
+    multiline: bool = False  # quoted values may hold line breaks (slower: less parallel parsing)
 
     @property
     def positional(self) -> bool:
@@ -153,7 +154,7 @@ def _stream_arrow(member: Member, layout: Layout, report: ParseReport, *, lenien
         delimiter=layout.sep,
         quote_char=layout.quote if layout.quote else False,
         invalid_row_handler=bad_row,
-        newlines_in_values=False,
+        newlines_in_values=layout.multiline,
     )
     convert = pv.ConvertOptions(
         include_columns=list(names),

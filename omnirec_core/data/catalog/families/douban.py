@@ -45,7 +45,8 @@ SHORT_LAYOUT = Layout(
         Col("Movie_Name_EN", "item", "id"),
         Col("Star", "rating", "float"),
         Col("Date", "timestamp", "time", "%Y-%m-%d"),
-    )
+    ),
+    multiline=True,  # comments are free text in quotes
 )
 CITATION = """@misc{douban_ratings,
   title={Douban movie, music and book ratings},
