@@ -188,6 +188,24 @@ class RecSysDataSet(Generic[T]):
         return cls.from_dataframe(df, name or path.stem, columns)
 
     @classmethod
+    def from_file(
+        cls,
+        path: str | PathLike[str] | Mapping[str, str | PathLike[str]],
+        like: str,
+        name: str | None = None,
+    ) -> RecSysDataSet[RawData]:
+        """Load your own file written in the layout of a registered catalogue dataset.
+
+        ``like`` names the dataset whose layout the file has (``"amazon2018-books"`` for any
+        Amazon 2018 ratings CSV, ``"yelp-2022"`` for a Yelp review file, ...); the same
+        parser reads it, with the same checks and bad-line reports. For a dataset read
+        from several files pass ``{file name: path}``.
+        """
+        from omnirec_core.data.catalog import load_local
+
+        return load_local(like, path, name)
+
+    @classmethod
     def use_dataloader(
         cls,
         name: str,

@@ -1,7 +1,8 @@
 """The built-in datasets and the loader behind ``RecSysDataSet.use_dataloader``.
 
 Built-ins: the MovieLens family (downloaded, checksummed), the Netflix Prize data (a
-manual download because of its licence) and the synthetic generator. Any plugin's
+manual download because of its licence), the synthetic generator and the dataset
+catalogue (:mod:`omnirec_core.data.catalog`: Amazon, Yelp, Goodreads, ...). Any plugin's
 dataset loads the same way: its ``DatasetSpec.load(raw_dir, force_download)`` returns
 interactions in original ids, which are canonicalised once and cached as an omnirec
 dataset file beside the raw files.
@@ -23,6 +24,8 @@ from typing import Any
 
 import pandas as pd
 
+from omnirec_core.data import catalog
+from omnirec_core.data.catalog.entry import RemoteFile, obtain
 from omnirec_core.data.dataset import RawData, RecSysDataSet
 from omnirec_core.data.download import quiet_downloads
 from omnirec_core.data.movielens import RELEASES
@@ -70,11 +73,15 @@ def read_netflix(path: str | PathLike[str]) -> pd.DataFrame:
 
 
 def load_netflix(data_dir: Path, force_download: bool = False) -> pd.DataFrame:
-    """Read the four Netflix Prize files the user placed in ``data_dir``."""
+    """Read the four Netflix Prize files the user placed in ``data_dir``.
+
+    Each is recorded in the directory's lock file on first use (trust on first use).
+    """
     for name in NETFLIX_FILES:
         if not (Path(data_dir) / name).is_file():
             raise FileNotFoundError(errno.ENOENT, "Netflix Prize file missing", str(Path(data_dir) / name))
-    return pd.concat([read_netflix(Path(data_dir) / n) for n in NETFLIX_FILES], ignore_index=True)
+    paths = [obtain(RemoteFile(n), Path(data_dir), what="netflix-prize") for n in NETFLIX_FILES]
+    return pd.concat([read_netflix(p) for p in paths], ignore_index=True)
 
 
 NETFLIX = DatasetSpec(
@@ -85,7 +92,19 @@ NETFLIX = DatasetSpec(
     size="100M",
     feedback="explicit",
     licence_note=NETFLIX_NOTE,
-    aliases=("netflix",),
+    aliases=("netflix", "Netflix"),
+    family="netflix",
+    citation="""@inproceedings{bennett2007netflix,
+  title={The Netflix Prize},
+  author={Bennett, James and Lanning, Stan},
+  booktitle={Proceedings of KDD Cup and Workshop 2007},
+  year={2007}
+}""",
+    timestamps=True,
+    integrity="first-use",
+    manual=True,
+    expected={"users": 480_189, "items": 17_770, "interactions": 100_480_507},
+    notes="Manual download; each file is recorded on first use.",
 )
 
 
@@ -130,6 +149,9 @@ def _synthetic_specs() -> list[DatasetSpec]:
                 size=_short(kw["n_interactions"]),
                 feedback="explicit",
                 aliases=(f"synthetic-{size}",) if default else (),
+                family="synthetic",
+                timestamps=True,
+                licence_note="Generated locally by omnirec_core.data.synthetic; no terms apply.",
             )
         )
     return specs
@@ -137,7 +159,12 @@ def _synthetic_specs() -> list[DatasetSpec]:
 
 def builtin_datasets() -> list[DatasetSpec]:
     """The datasets omnirec-core registers (see :mod:`omnirec_core.builtin.datasets`)."""
-    return [*(r.spec() for r in RELEASES), NETFLIX, *_synthetic_specs()]
+    return [
+        *(r.spec() for r in RELEASES),
+        NETFLIX,
+        *_synthetic_specs(),
+        *(e.spec() for e in catalog.entries()),
+    ]
 
 
 # ---- loading --------------------------------------------------------------------------

@@ -27,6 +27,9 @@ def canonical_config(config: Mapping[str, Any], *, compact: bool = True) -> str:
     separators = (",", ":") if compact else (", ", ": ")
     return json.dumps(dict(config), sort_keys=True, separators=separators, default=str)
 PredictionKind = Literal["topk", "rating"]
+# How a dataset's files are checked: against published checksums ("pinned"), against
+# the size and SHA-256 recorded at the first download ("first-use"), or some of each.
+Integrity = Literal["", "pinned", "first-use", "partly-pinned"]
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,13 @@ class DatasetSpec:
 
     ``load(data_dir, force_download)`` returns a pandas DataFrame with at least the
     columns ``user`` and ``item`` (optionally ``rating`` and ``timestamp``) in original ids.
+
+    The catalogue fields are optional: ``family`` groups releases (``amazon2018``);
+    ``citation`` is the BibTeX to cite; ``timestamps`` says whether interactions carry
+    times (``None``: not stated); ``integrity`` how downloads are checked; ``manual``
+    that the user must fetch the files; ``urls`` every download location, mirrors
+    included; ``expected`` published statistics (``users``, ``items``,
+    ``interactions``); ``notes`` caveats, such as facts that could not be verified.
     """
 
     name: str
@@ -45,6 +55,14 @@ class DatasetSpec:
     feedback: Feedback = "explicit"
     licence_note: str = ""
     aliases: tuple[str, ...] = ()
+    family: str = ""
+    citation: str = ""
+    timestamps: bool | None = None
+    integrity: Integrity = ""
+    manual: bool = False
+    urls: tuple[str, ...] = ()
+    expected: Mapping[str, int] = field(default_factory=dict)
+    notes: str = ""
 
 
 @dataclass(frozen=True)
