@@ -68,8 +68,9 @@ def child(mode: str, path: str) -> None:
     t, c = time.perf_counter(), time.process_time()
     if mode == "omnirec":
         from omnirec_core.data.catalog import entry
+        from omnirec_core.data.dataset import RecSysDataSet
 
-        ds = entry("amazon2018-books").parse({"Books.csv": Path(path)}, "bench")
+        ds = RecSysDataSet.from_dataframe(entry("amazon2018-books").parse({"Books.csv": Path(path)}), "bench")
     else:
         import pandas as pd
 

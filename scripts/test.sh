@@ -27,5 +27,7 @@ fi
 
 export OMNIREC_TEST_ENV_DIR=${OMNIREC_TEST_ENV_DIR:-$HOME/.cache/omnirec/test-envs}
 .venv/bin/ruff check .
+.venv/bin/ruff format --check .
 .venv/bin/lint-imports --no-cache >/dev/null || .venv/bin/lint-imports --no-cache
+.venv/bin/mypy
 .venv/bin/python -m pytest -p no:cacheprovider "$@"

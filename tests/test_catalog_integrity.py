@@ -13,10 +13,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from omnirec_core.data import RecSysDataSet
 from omnirec_core.data.catalog import entry
 from omnirec_core.data.catalog.entry import CatalogEntry, RemoteFile, obtain
 from omnirec_core.data.catalog.lock import LOCK_NAME, read_lock
-from omnirec_core.data.registry import is_downloaded, load_registered
+from omnirec_core.data.registry import is_downloaded
 from omnirec_core.errors import DataError, DownloadError
 from omnirec_core.plugin import manager as plugins
 from omnirec_core.plugin.hookspecs import hookimpl
@@ -77,7 +78,7 @@ def test_first_download_is_recorded_and_later_downloads_are_checked(
     e = _served("served-books", (server.url + "ratings.csv",))
     assert e.integrity == "first-use"
     use_entry(e)
-    ds = load_registered("served-books", data_dir=tmp_path / "data", quiet=True)
+    ds = RecSysDataSet.use_dataloader("served-books", data_dir=tmp_path / "data", quiet=True)
     assert (ds.n_users, ds.n_items, ds.num_interactions()) == (2, 2, 3)
     raw = tmp_path / "data" / "served-books"
     lock = read_lock(raw)["ratings_Books.csv"]
@@ -93,7 +94,9 @@ def test_first_download_is_recorded_and_later_downloads_are_checked(
     ):
         (server.root / "ratings.csv").write_bytes(changed)
         with pytest.raises(DownloadError) as info:
-            load_registered("served-books", data_dir=tmp_path / "data", force_download=True, quiet=True)
+            RecSysDataSet.use_dataloader(
+                "served-books", data_dir=tmp_path / "data", force_download=True, quiet=True
+            )
         msg = str(info.value)
         assert why in msg and "recorded on first use" in msg
         assert str(raw / LOCK_NAME) in msg and "delete that entry" in msg
@@ -102,7 +105,9 @@ def test_first_download_is_recorded_and_later_downloads_are_checked(
 
     # Deleting the entry, as the message says, accepts the new file and records it.
     (raw / LOCK_NAME).unlink()
-    again = load_registered("served-books", data_dir=tmp_path / "data", force_download=True, quiet=True)
+    again = RecSysDataSet.use_dataloader(
+        "served-books", data_dir=tmp_path / "data", force_download=True, quiet=True
+    )
     assert again.num_interactions() == 4
     assert read_lock(raw)["ratings_Books.csv"].size == len(RATINGS) + 17
 
@@ -140,9 +145,9 @@ def test_pinned_file_is_verified_against_its_pin(server: Served, tmp_path: Path,
     bad = _served("wrong-pin", (server.url + "ratings.csv",), sha256="0" * 64)
     assert good.integrity == "pinned"
     use_entry(good, bad)
-    assert load_registered("pinned-books", data_dir=tmp_path, quiet=True).num_interactions() == 3
+    assert RecSysDataSet.use_dataloader("pinned-books", data_dir=tmp_path, quiet=True).num_interactions() == 3
     with pytest.raises(DownloadError, match=r"checksum mismatch \(expected sha256 0{64}"):
-        load_registered("wrong-pin", data_dir=tmp_path, quiet=True)
+        RecSysDataSet.use_dataloader("wrong-pin", data_dir=tmp_path, quiet=True)
     assert not (tmp_path / "wrong-pin" / "ratings_Books.csv").exists()
 
 
@@ -158,21 +163,21 @@ def test_first_mirror_down_second_used(server: Served, tmp_path: Path, use_entry
     (server.root / "mirror.csv").write_bytes(RATINGS)
     e = _served("mirrored", (_dead_url(), server.url + "missing.csv", server.url + "mirror.csv"))
     use_entry(e)
-    assert load_registered("mirrored", data_dir=tmp_path, quiet=True).num_interactions() == 3
+    assert RecSysDataSet.use_dataloader("mirrored", data_dir=tmp_path, quiet=True).num_interactions() == 3
 
 
 def test_every_mirror_failing_is_one_error_naming_each(tmp_path: Path, use_entry) -> None:
     dead = _dead_url()
     use_entry(_served("unreachable", (dead,)))
     with pytest.raises(DownloadError) as info:
-        load_registered("unreachable", data_dir=tmp_path, quiet=True)
+        RecSysDataSet.use_dataloader("unreachable", data_dir=tmp_path, quiet=True)
     assert dead in str(info.value) and "could not connect" in str(info.value)
     assert str(tmp_path / "unreachable") in str(info.value)
 
 
 def test_manual_dataset_says_where_to_get_the_file(tmp_path: Path) -> None:
     with pytest.raises(DownloadError) as info:
-        load_registered("yelp-2022", data_dir=tmp_path)
+        RecSysDataSet.use_dataloader("yelp-2022", data_dir=tmp_path)
     msg = str(info.value)
     assert "yelp_academic_dataset_review.json is missing" in msg
     assert "Dataset User Agreement" in msg and str(tmp_path / "yelp-2022") in msg
@@ -184,7 +189,7 @@ def test_manual_dataset_loads_once_the_file_is_there(tmp_path: Path) -> None:
     fixture = Path(__file__).parent / "data" / "catalog" / "yelp" / "yelp_academic_dataset_review.json"
     good = b"".join(line for line in fixture.read_bytes().splitlines(keepends=True) if b"broken" not in line)
     (raw / "yelp_academic_dataset_review.json").write_bytes(good)
-    ds = load_registered("Yelp2022", data_dir=tmp_path)
+    ds = RecSysDataSet.use_dataloader("Yelp2022", data_dir=tmp_path)
     assert ds.name == "yelp-2022" and ds.num_interactions() == 3
     assert ds.meta["parse_reports"][0]["lines"] == 3
     assert read_lock(raw)["yelp_academic_dataset_review.json"].source == "placed by hand"
@@ -195,17 +200,17 @@ def test_parse_report_is_kept_with_the_cached_dataset(server: Served, tmp_path: 
     use_entry(_served("with-garbage", (server.url + "ratings.csv",)))
     # One bad line in four is over the default limit ...
     with pytest.raises(DataError, match=r"1 of 4 lines could not be used.*OMNIREC_MAX_BAD_LINES"):
-        load_registered("with-garbage", data_dir=tmp_path, quiet=True)
+        RecSysDataSet.use_dataloader("with-garbage", data_dir=tmp_path, quiet=True)
 
 
 def test_bad_line_limit_can_be_raised(server: Served, tmp_path: Path, use_entry, monkeypatch) -> None:
     (server.root / "ratings.csv").write_bytes(RATINGS + b"garbage\n")
     use_entry(_served("with-garbage", (server.url + "ratings.csv",)))
     monkeypatch.setenv("OMNIREC_MAX_BAD_LINES", "0.5")
-    ds = load_registered("with-garbage", data_dir=tmp_path, quiet=True)
+    ds = RecSysDataSet.use_dataloader("with-garbage", data_dir=tmp_path, quiet=True)
     (report,) = ds.meta["parse_reports"]
     assert (report["lines"], report["unparsable"]) == (4, 1)
-    cached = load_registered("with-garbage", data_dir=tmp_path)  # from the canonical cache
+    cached = RecSysDataSet.use_dataloader("with-garbage", data_dir=tmp_path)  # from the canonical cache
     assert cached.meta["parse_reports"] == ds.meta["parse_reports"]
 
 
@@ -214,7 +219,7 @@ def test_netflix_files_are_recorded_on_first_use(tmp_path: Path) -> None:
     raw.mkdir()
     for i in range(1, 5):
         (raw / f"combined_data_{i}.txt").write_text(f"{i}:\n{10 + i},{i},2005-0{i}-01\n")
-    ds = load_registered("netflix", data_dir=tmp_path)
+    ds = RecSysDataSet.use_dataloader("netflix", data_dir=tmp_path)
     assert ds.num_interactions() == 4
     assert sorted(read_lock(raw)) == [f"combined_data_{i}.txt" for i in range(1, 5)]
 

@@ -17,7 +17,6 @@ from click.testing import CliRunner
 from omnirec_core.cli import main
 from omnirec_core.data import RecSysDataSet
 from omnirec_core.data.catalog import entries, entry
-from omnirec_core.data.registry import load_registered
 from omnirec_core.errors import DataError
 from omnirec_core.plugin import manager as plugins
 from tests import test_registry
@@ -281,7 +280,7 @@ def test_data_info_shows_first_use_records(tmp_path: Path) -> None:
     load_dir = tmp_path / "yahoo-r3"
     load_dir.mkdir()
     (load_dir / "ydata-ymusic-rating-study-v1_0-train.txt").write_text("1\t1\t5\n2\t1\t4\n")
-    load_registered("yahoo-r3", data_dir=tmp_path)
+    RecSysDataSet.use_dataloader("yahoo-r3", data_dir=tmp_path)
     out = _run("data", "info", "yahoo-r3", "--data-dir", str(tmp_path))
     assert re.search(r"recorded ydata-ymusic-rating-study-v1_0-train.txt: 12 bytes, sha256 [0-9a-f]{64}", out)
 

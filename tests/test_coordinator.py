@@ -93,7 +93,9 @@ def test_larger_cutoff_repredicts_without_refitting(checkpoint_dir: Path) -> Non
     assert all(mtimes(checkpoint_dir, "predict.json")[k] != v for k, v in preds.items())
 
 
-def test_smaller_cutoff_reuses_stored_lists_and_matches_a_clean_run(checkpoint_dir: Path, tmp_path: Path) -> None:
+def test_smaller_cutoff_reuses_stored_lists_and_matches_a_clean_run(
+    checkpoint_dir: Path, tmp_path: Path
+) -> None:
     experiment.run(checkpoint_dir)  # NDCG@5, NDCG@10, Recall@10: lists of 10
     preds = mtimes(checkpoint_dir, "predict.json")
     n_events = len(Journal(checkpoint_dir).read())

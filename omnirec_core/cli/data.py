@@ -125,14 +125,13 @@ def data_group() -> None:
 
 def _load(name: str, data_dir: Path | None) -> Any:
     from omnirec_core.data.dataset import RecSysDataSet
-    from omnirec_core.data.registry import load_registered
 
     path = Path(name).expanduser()
     # A path to a saved dataset file wins over a registered name; anything that looks like
     # a path but is not there gets the file error, not "unknown dataset".
     if path.is_file() or name.endswith(".npz") or "/" in name:
         return RecSysDataSet.load(path)
-    return load_registered(name, data_dir=data_dir)
+    return RecSysDataSet.use_dataloader(name, data_dir=data_dir)
 
 
 def _fmt_time(seconds: int | None) -> str:
@@ -189,12 +188,15 @@ def stats_cmd(name: str, data_dir: Path | None, as_json: bool) -> None:
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 def download_cmd(name: str, data_dir: Path | None, force: bool, quiet: bool) -> None:
     """Download a registered dataset NAME and cache its canonical form."""
+    from omnirec_core.data.dataset import RecSysDataSet
     from omnirec_core.data.paths import dataset_dir
-    from omnirec_core.data.registry import is_downloaded, load_registered
+    from omnirec_core.data.registry import is_downloaded
     from omnirec_core.plugin.manager import get_dataset
 
     spec = get_dataset(name)
-    ds = load_registered(name, data_dir=data_dir, force_download=force, quiet=True if quiet else None)
+    ds = RecSysDataSet.use_dataloader(
+        name, data_dir=data_dir, force_download=force, quiet=True if quiet else None
+    )
     where = (
         "generated, nothing to download"
         if is_downloaded(spec, data_dir) is None
@@ -252,7 +254,7 @@ def _info(spec: Any, data_dir: Path | None) -> dict[str, Any]:
                 }
             )
     try:
-        recorded = {name: asdict(e) for name, e in read_lock(raw).items()}
+        recorded: dict[str, Any] = {name: asdict(e) for name, e in read_lock(raw).items()}
     except DataError as exc:  # a damaged lock file must not hide the rest
         recorded = {"error": str(exc)}
     state = is_downloaded(spec, data_dir)

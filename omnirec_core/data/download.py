@@ -59,7 +59,8 @@ def _show_progress(quiet: bool | None) -> bool:
 class Source(Protocol):
     """One place a dataset file can come from."""
 
-    filename: str
+    @property
+    def filename(self) -> str: ...
 
     def describe(self) -> str: ...
 
@@ -167,7 +168,7 @@ def download(
                     dest, _read_chunks(response, None, None), sha256=sha256, size=size, label=url
                 )
             with _progress() as progress:
-                task = progress.add_task(dest.name, total=total)  # type: ignore[attr-defined]
+                task = progress.add_task(dest.name, total=total)
                 return _write_verified(
                     dest,
                     _read_chunks(response, progress, task),

@@ -26,12 +26,14 @@ import pandas as pd
 
 from omnirec_core.data import catalog
 from omnirec_core.data.catalog.entry import RemoteFile, obtain
-from omnirec_core.data.dataset import RawData, RecSysDataSet
 from omnirec_core.data.download import quiet_downloads
+from omnirec_core.data.fileformat import load_dataset, save_dataset
+from omnirec_core.data.model import DatasetFields, RawData, canonical_fields
 from omnirec_core.data.movielens import RELEASES
 from omnirec_core.data.paths import CANONICAL_VERSION, canonical_path, dataset_dir, has_raw_files
 from omnirec_core.data.synthetic import SYNTHETIC_SIZES, generate_preset
 from omnirec_core.errors import DataError, DownloadError
+from omnirec_core.plugin.manager import get_dataset
 from omnirec_core.plugin.specs import DatasetSpec
 
 log = logging.getLogger(__name__)
@@ -188,11 +190,11 @@ def _npz(path: Path) -> Path:
     return path if path.suffix == ".npz" else path.with_name(path.name + ".npz")
 
 
-def _cached(path: Path, name: str) -> RecSysDataSet[RawData] | None:
+def _cached(path: Path, name: str) -> DatasetFields | None:
     if not path.is_file():
         return None
     try:
-        ds = RecSysDataSet.load(path)
+        ds = load_dataset(path)
     except DataError as exc:
         log.warning("ignoring unreadable cached dataset %s (%s); rebuilding it", path, exc)
         return None
@@ -219,14 +221,15 @@ def _run_loader(spec: DatasetSpec, raw: Path, force_download: bool) -> Any:
         ) from None
 
 
-def _canonical(spec: DatasetSpec, loaded: Any) -> RecSysDataSet[RawData]:
-    if isinstance(loaded, RecSysDataSet):
+def _canonical(spec: DatasetSpec, loaded: Any) -> DatasetFields:
+    if isinstance(loaded, pd.DataFrame):
+        ds = canonical_fields(loaded, spec.name)
+    elif all(hasattr(loaded, f) for f in ("data", "user_ids", "item_ids", "meta")):  # a RecSysDataSet
         if not isinstance(loaded.data, RawData):
             raise DataError(f"dataset {spec.name!r}: its loader returned split data, not raw")
-        ds = loaded
-        ds.name = spec.name
-    elif isinstance(loaded, pd.DataFrame):
-        ds = RecSysDataSet.from_dataframe(loaded, spec.name)
+        ds = DatasetFields(
+            spec.name, loaded.data, loaded.user_ids, loaded.item_ids, list(loaded.lineage), dict(loaded.meta)
+        )
     else:
         raise DataError(
             f"dataset {spec.name!r}: its loader returned {type(loaded).__name__}, not a pandas "
@@ -245,7 +248,7 @@ def load_registered(
     *,
     data_dir: str | PathLike[str] | None = None,
     quiet: bool | None = None,
-) -> RecSysDataSet[RawData]:
+) -> DatasetFields:
     """Load a registered dataset in canonical form, downloading and caching as needed.
 
     ``raw_dir`` holds the raw files (default ``<data dir>/<name>``); ``canon_path`` the
@@ -254,8 +257,6 @@ def load_registered(
     rebuilds the cache; ``force_canonicalize`` rebuilds the cache from the raw files.
     ``quiet`` hides download progress (default: shown on a terminal).
     """
-    from omnirec_core.plugin.manager import get_dataset
-
     spec = get_dataset(name)
     raw = Path(raw_dir).expanduser() if raw_dir is not None else dataset_dir(spec.name, data_dir)
     canon: Path | None = None
@@ -273,7 +274,7 @@ def load_registered(
     ds = _canonical(spec, loaded)
     if canon is not None:
         try:
-            ds.save(canon)
+            save_dataset(ds, canon)
         except OSError as exc:  # a read-only cache must not stop the experiment
             log.warning("could not cache canonical %s at %s: %s", spec.name, canon, exc)
     return ds

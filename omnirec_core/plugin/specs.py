@@ -26,6 +26,8 @@ def canonical_config(config: Mapping[str, Any], *, compact: bool = True) -> str:
     """
     separators = (",", ":") if compact else (", ", ": ")
     return json.dumps(dict(config), sort_keys=True, separators=separators, default=str)
+
+
 PredictionKind = Literal["topk", "rating"]
 # How a dataset's files are checked: against published checksums ("pinned"), against
 # the size and SHA-256 recorded at the first download ("first-use"), or some of each.
@@ -99,8 +101,14 @@ class _NoDefault:
 
 NO_DEFAULT: Any = _NoDefault()
 
-_TYPE_WORDS = {bool: "true or false", int: "an integer", float: "a number", str: "a string",
-               list: "a list", dict: "a table"}
+_TYPE_WORDS = {
+    bool: "true or false",
+    int: "an integer",
+    float: "a number",
+    str: "a string",
+    list: "a list",
+    dict: "a table",
+}
 
 
 def _fmt(x: Any) -> str:

@@ -14,13 +14,11 @@ from collections.abc import Mapping
 from functools import cache
 from os import PathLike
 from pathlib import Path
-from typing import TYPE_CHECKING
+
+import pandas as pd
 
 from omnirec_core.data.catalog.entry import CatalogEntry, RemoteFile
 from omnirec_core.errors import DataError
-
-if TYPE_CHECKING:
-    from omnirec_core.data.dataset import RawData, RecSysDataSet
 
 FAMILIES: tuple[str, ...] = (
     "movielens",
@@ -90,16 +88,13 @@ def entry(name: str) -> CatalogEntry:
 
 
 def load_local(
-    like: str,
-    files: str | PathLike[str] | Mapping[str, str | PathLike[str]],
-    name: str | None = None,
-) -> RecSysDataSet[RawData]:
+    like: str, files: str | PathLike[str] | Mapping[str, str | PathLike[str]]
+) -> tuple[pd.DataFrame, str]:
     """Parse your own copy of a file in the layout of catalogue dataset ``like``.
 
     ``files`` is the path of the dataset's one file (for a dataset of several files, a
-    mapping from each file name the catalogue lists to its path). The result is
-    canonical, named ``name`` (default: the file's stem), with the parse reports in
-    ``meta["parse_reports"]``.
+    mapping from each file name the catalogue lists to its path). Returns the interactions
+    (parse reports in ``df.attrs["parse_reports"]``) and a name: the first file's stem.
     """
     try:
         layout = entry(like)
@@ -128,7 +123,7 @@ def load_local(
         if not path.is_file():
             raise DataError(f"no such file: {path}")
     first = paths[wanted[0]]
-    return layout.parse(paths, name or first.name.split(".")[0])
+    return layout.parse(paths), first.name.split(".")[0]
 
 
 __all__ = ["FAMILIES", "CatalogEntry", "RemoteFile", "entries", "entry", "load_local"]

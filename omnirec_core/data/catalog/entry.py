@@ -18,7 +18,6 @@ import pandas as pd
 
 from omnirec_core.data.catalog.lock import LockEntry, mismatch_hint, read_lock, record
 from omnirec_core.data.catalog.report import collecting
-from omnirec_core.data.dataset import RawData, RecSysDataSet
 from omnirec_core.data.download import UrlSource, fetch_first, file_sha256
 from omnirec_core.errors import DataError, DownloadError
 from omnirec_core.plugin.specs import DatasetSpec, Feedback, Integrity
@@ -144,17 +143,20 @@ class CatalogEntry:
         """Every file, downloaded and verified (or found where the user put it)."""
         return {f.filename: obtain(f, Path(raw_dir), force=force, what=self.name) for f in self.files}
 
-    def load(self, raw_dir: Path, force_download: bool = False) -> RecSysDataSet[RawData]:
+    def load(self, raw_dir: Path, force_download: bool = False) -> pd.DataFrame:
         """Fetch and parse; unusable lines are reported in ``meta["parse_reports"]``."""
         return self.parse(self.fetch(raw_dir, force_download))
 
-    def parse(self, paths: Mapping[str, Path], name: str | None = None) -> RecSysDataSet[RawData]:
-        """Parse local files (filename -> path) into a canonical dataset called ``name``."""
+    def parse(self, paths: Mapping[str, Path]) -> pd.DataFrame:
+        """Parse local files (filename -> path) into interactions in original ids.
+
+        The parse reports travel in ``df.attrs["parse_reports"]`` and end up in the
+        dataset's ``meta`` when it is canonicalised.
+        """
         with collecting(self.max_bad_fraction) as reports:
             df = self.parser(paths)
-        ds = RecSysDataSet.from_dataframe(df, name or self.name)
-        ds.meta["parse_reports"] = [r.as_dict() for r in reports]
-        return ds
+        df.attrs["parse_reports"] = [r.as_dict() for r in reports]
+        return df
 
     def licence_note(self) -> str:
         return f"{self.instructions} {self.licence}".strip() if self.instructions else self.licence

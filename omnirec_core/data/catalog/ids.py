@@ -41,7 +41,7 @@ def byte_order(values: Any) -> np.ndarray:
     n = len(values)
     if n == 0:
         return np.zeros(0, dtype=np.int64)
-    offset_type = np.int64 if pa.types.is_large_string(values.type) else np.int32
+    offset_type: type[np.signedinteger[Any]] = np.int64 if pa.types.is_large_string(values.type) else np.int32
     offsets = np.frombuffer(values.buffers()[1], dtype=offset_type)[values.offset : values.offset + n + 1]
     raw = np.frombuffer(values.buffers()[2], dtype=np.uint8) if values.buffers()[2] else np.zeros(0, np.uint8)
     data = np.concatenate([raw, np.zeros(2 * WORD, np.uint8)])  # spare bytes: windows stay in bounds
@@ -94,7 +94,7 @@ def sorted_categorical(values: Any) -> pd.Categorical:
     return pd.Categorical.from_codes(codes, categories=categories, validate=False)
 
 
-def _code_dtype(n: int) -> type:
+def _code_dtype(n: int) -> type[np.signedinteger[Any]]:
     return np.int32 if n < 2**31 - 1 else np.int64
 
 

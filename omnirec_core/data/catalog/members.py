@@ -50,9 +50,9 @@ def _compression(name: str) -> str | None:
 
 def _decompress(fh: IO[bytes], compression: str | None) -> IO[bytes]:
     if compression == "gzip":
-        return gzip.GzipFile(fileobj=fh)  # type: ignore[return-value]
+        return gzip.GzipFile(fileobj=fh)  # type: ignore[return-value]  # a binary file object
     if compression == "bz2":
-        return bz2.BZ2File(fh)  # type: ignore[return-value]
+        return bz2.BZ2File(fh)
     return fh
 
 

@@ -47,7 +47,8 @@ def read_libraries(member: Member) -> pd.DataFrame:
             try:
                 ids = np.array(fields[1:], dtype=np.int64)
                 if not fields or int(fields[0]) != len(ids):
-                    raise ValueError(f"count {fields[0] if fields else '(none)'} but {len(ids)} ids")
+                    count = fields[0].decode(errors="replace") if fields else "(none)"
+                    raise ValueError(f"count {count} but {len(ids)} ids")
             except ValueError as exc:
                 report.bad_line(f"line {user + 1}", str(exc)[:80])
                 continue
