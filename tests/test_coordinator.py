@@ -297,8 +297,12 @@ def test_unsplit_dataset_and_metric_mismatch_are_rejected(checkpoint_dir: Path) 
     raw = RecSysDataSet.from_dataframe(generate(50, 30, 500, seed=1), name="raw")
     with pytest.raises(SystemExit, match="is not split"):
         experiment.run(checkpoint_dir, ds=raw)
-    with pytest.raises(SystemExit, match="need explicit ratings"):
+    with pytest.raises(SystemExit, match=r"Fake\.ItemCF cannot predict ratings"):
         experiment.run(checkpoint_dir, evaluator=Evaluator(RMSE()))
+    pop = ExperimentPlan("pop")
+    pop.add_algorithm("Fake.Pop")
+    with pytest.raises(SystemExit, match="need explicit ratings"):
+        experiment.run(checkpoint_dir, p=pop, evaluator=Evaluator(RMSE()))
     with pytest.raises(SystemExit, match="implicit feedback"):
         explicit = RecSysDataSet.from_dataframe(generate(50, 30, 500, seed=1), name="explicit")
         from omnirec_core import RandomHoldout
@@ -326,12 +330,6 @@ def test_relative_checkpoint_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     ev = experiment.run(Path("rel") / "ck")
     assert len(ev.get_results()) == 12
     assert len(list((tmp_path / "rel" / "ck").rglob("metrics.json"))) == 4
-
-
-def test_tmp_dir_is_used_and_own_tmp_removed(checkpoint_dir: Path, tmp_path: Path) -> None:
-    given = tmp_path / "mytmp"
-    experiment.run(checkpoint_dir, tmp_dir=given)
-    assert given.is_dir()
 
 
 @pytest.mark.slow

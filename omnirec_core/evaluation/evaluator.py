@@ -27,7 +27,7 @@ from omnirec_core.evaluation.metrics.prepare import prepare_rating, prepare_topk
 from omnirec_core.evaluation.metrics.validate import PredictionError, validate_predictions
 from omnirec_core.evaluation.presentation import Format
 from omnirec_core.evaluation.result import JobResult
-from omnirec_core.evaluation.resultset import Key, ResultSet
+from omnirec_core.evaluation.resultset import JobFailure, Key, ResultSet
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -171,6 +171,12 @@ class Evaluator:
     def jobs(self) -> dict[Key, JobResult]:
         """Every recorded result by (dataset, algorithm, config JSON, fold)."""
         return self.results.jobs()
+
+    @property
+    def failures(self) -> list[JobFailure]:
+        """The jobs of the run that failed, with the phase and a one-line cause
+        (``omnirec status CHECKPOINT_DIR`` shows the full records)."""
+        return self.results.failures()
 
     def get_results(self) -> pd.DataFrame:
         """One row per value: ``dataset, algorithm, config, fold, metric, k, value``."""

@@ -23,7 +23,8 @@ from omnirec_core.runner.fs import atomic_open
 if TYPE_CHECKING:  # typing only: a result set calls into this module
     from rich.table import Table
 
-    from omnirec_core.evaluation.resultset import ResultSet
+    from omnirec_core.evaluation.result import JobResult
+    from omnirec_core.evaluation.resultset import JobFailure, Key, ResultSet
 
 Format = Literal["table", "csv", "json", "markdown", "latex"]
 SUFFIX_FORMATS: dict[str, Format] = {
@@ -55,11 +56,13 @@ def table_models(
             m = (tables.T_MARK if r.significant_t else "") + (tables.W_MARK if r.significant_w else "")
             marks[(str(r.dataset), str(r.algorithm), str(r.config), str(r.metric))] = m
     models = []
-    for ds, rows in results.rows_by_dataset().items():
+    failures = results.failures()
+    for ds, rows in results.rows_by_dataset(failed=True).items():
         keys = [k for k in jobs if k[0] == ds]
-        labels = results.labels(ds)
+        failed = {(f.algorithm, f.config, f.fold): f for f in failures if f.dataset == ds}
+        labels = results.labels(ds) or ["Result"]
         show_cfg = any(cfg != "{}" for _, cfg in rows)
-        has_folds = any(k[3] is not None for k in keys)
+        has_folds = any(k[3] is not None for k in [*keys, *((ds, *k) for k in failed)])
         headers = ["Algorithm"] + (["Config"] if show_cfg else [])
         n_label = len(headers)
         body: list[list[tables.Cell]] = []
@@ -68,13 +71,16 @@ def table_models(
             if has_folds:
                 headers.append("Fold")
                 n_label += 1
-            for key in keys:
-                _, algo, cfg, fold = key
-                res = jobs[key]
+            for algo, cfg, fold, res, failure in _fold_rows(jobs, keys, failed):
                 cells = [tables.Cell(algo)] + ([tables.Cell(config_text(cfg))] if show_cfg else [])
                 if has_folds:
                     cells.append(tables.Cell("" if fold is None else str(fold)))
-                cells += [tables.Cell(tables.fmt_value(res.values.get(lab, float("nan")))) for lab in labels]
+                if res is None:
+                    cells += [tables.Cell(_failed_text(failure)) for _ in labels]
+                else:
+                    cells += [
+                        tables.Cell(tables.fmt_value(res.values.get(lab, float("nan")))) for lab in labels
+                    ]
                 body.append(cells)
         else:
             if has_folds:
@@ -82,9 +88,16 @@ def table_models(
                 n_label += 1
             for algo, cfg in rows:
                 fold_results = [jobs[k] for k in keys if k[1:3] == (algo, cfg)]
+                row_failures = [f for k, f in failed.items() if k[:2] == (algo, cfg)]
                 cells = [tables.Cell(algo)] + ([tables.Cell(config_text(cfg))] if show_cfg else [])
                 if has_folds:
-                    cells.append(tables.Cell(str(len(fold_results))))
+                    done = len(fold_results)
+                    total = done + len(row_failures)
+                    cells.append(tables.Cell(str(done) if done == total else f"{done} of {total}"))
+                if not fold_results:
+                    cells += [tables.Cell(_failed_text(row_failures[0])) for _ in labels]
+                    body.append(cells)
+                    continue
                 for lab in labels:
                     vals = np.array(
                         [j.values[lab] for j in fold_results if lab in j.values], dtype=np.float64
@@ -98,8 +111,29 @@ def table_models(
                     base_index = len(body)
                 body.append(cells)
         caption = tables.legend(row_label(*base_rows[ds]), alpha) if ds in base_rows else ""
+        if failed:
+            note = f"{len(failed)} job(s) failed; `omnirec status` shows why"
+            caption = f"{caption}; {note}" if caption else note
         models.append(tables.TableModel(ds, headers + labels, body, n_label, caption, base_index))
     return models
+
+
+def _failed_text(failure: JobFailure | None) -> str:
+    return f"failed ({failure.phase})" if failure is not None else "failed"
+
+
+def _fold_rows(
+    jobs: dict[Key, JobResult], keys: list[Key], failed: dict[tuple[str, str, int | None], JobFailure]
+) -> list[tuple[str, str, int | None, JobResult | None, JobFailure | None]]:
+    """One row per fold, results and failures together, in (algorithm, config, fold) order."""
+    rows: list[tuple[str, str, int | None, JobResult | None, JobFailure | None]] = [
+        (k[1], k[2], k[3], jobs[k], None) for k in keys
+    ]
+    rows += [(algo, cfg, fold, None, f) for (algo, cfg, fold), f in failed.items()]
+    order: dict[tuple[str, str], int] = {}
+    for i, row in enumerate(rows):
+        order.setdefault((row[0], row[1]), i)
+    return sorted(rows, key=lambda r: (order[(r[0], r[1])], -1 if r[2] is None else r[2]))
 
 
 def get_tables(results: ResultSet, **options: Any) -> list[Table]:
@@ -130,7 +164,11 @@ def to_json(
     results: ResultSet, *, baseline: str | None = None, metric: str | None = None, alpha: float = 0.05
 ) -> str:
     """Tidy results and the fold summary (and comparisons with ``baseline``) as JSON."""
-    doc: dict[str, Any] = {"results": _records(results.get_results()), "summary": _records(results.summary())}
+    doc: dict[str, Any] = {
+        "results": _records(results.get_results()),
+        "summary": _records(results.summary()),
+        "failures": [dict(vars(f)) for f in results.failures()],
+    }
     if baseline is not None:
         doc["comparison"] = _records(compare(results, baseline, metric, alpha=alpha))
     return json.dumps(doc, indent=2) + "\n"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,11 +38,25 @@ Key = tuple[str, str, str, "int | None"]
 RESULTS_FORMAT = "omnirec-results"
 
 
+@dataclass(frozen=True)
+class JobFailure:
+    """A job that produced no result: the phase it failed in and why (one line)."""
+
+    dataset: str
+    algorithm: str
+    config: str  # canonical JSON, like result keys
+    fold: int | None
+    phase: str
+    error: str
+
+
 class ResultSet:
-    """Job results by (dataset, algorithm, config JSON, fold), in the order they were added."""
+    """Job results by (dataset, algorithm, config JSON, fold), in the order they were added,
+    and the jobs that failed (so tables can show them instead of leaving them out)."""
 
     def __init__(self) -> None:
         self._jobs: dict[Key, JobResult] = {}
+        self._failed: dict[Key, JobFailure] = {}
 
     def add(
         self,
@@ -54,6 +69,25 @@ class ResultSet:
         """Record a job's result (replacing an earlier one for the same job)."""
         key = (str(dataset), str(algorithm), config_json(config), None if fold is None else int(fold))
         self._jobs[key] = result
+        self._failed.pop(key, None)
+
+    def add_failure(
+        self,
+        dataset: str,
+        algorithm: str,
+        config: Mapping[str, Any] | str | None,
+        fold: int | None,
+        phase: str,
+        error: str,
+    ) -> None:
+        """Record that a job failed (replacing an earlier result or failure of the same job)."""
+        key = (str(dataset), str(algorithm), config_json(config), None if fold is None else int(fold))
+        self._jobs.pop(key, None)
+        self._failed[key] = JobFailure(*key, phase=phase, error=error)
+
+    def failures(self) -> list[JobFailure]:
+        """The jobs that failed, in the order they were recorded."""
+        return list(self._failed.values())
 
     def jobs(self) -> dict[Key, JobResult]:
         """Every recorded result by (dataset, algorithm, config JSON, fold)."""
@@ -65,10 +99,12 @@ class ResultSet:
     def __iter__(self) -> Iterator[tuple[Key, JobResult]]:
         return iter(self._jobs.items())
 
-    def rows_by_dataset(self) -> dict[str, list[tuple[str, str]]]:
-        """The (algorithm, config JSON) rows of each dataset, in order of appearance."""
+    def rows_by_dataset(self, *, failed: bool = False) -> dict[str, list[tuple[str, str]]]:
+        """The (algorithm, config JSON) rows of each dataset, in order of appearance
+        (with ``failed``, also rows whose every job failed)."""
         out: dict[str, list[tuple[str, str]]] = {}
-        for ds, algo, cfg, _ in self._jobs:
+        keys = [*self._jobs, *self._failed] if failed else list(self._jobs)
+        for ds, algo, cfg, _ in keys:
             rows = out.setdefault(ds, [])
             if (algo, cfg) not in rows:
                 rows.append((algo, cfg))

@@ -34,12 +34,17 @@ from omnirec_core.orchestration.jobs import (
     Job,
     read_json,
 )
-from omnirec_core.orchestration.journal import CheckpointLock, Journal
+from omnirec_core.orchestration.journal import (
+    CheckpointLock,
+    Journal,
+    check_checkpoint_dir,
+    describe_os_error,
+)
 from omnirec_core.orchestration.planning import plan_jobs, safe_name, unique_datasets
 from omnirec_core.orchestration.progress import RunProgress
 from omnirec_core.orchestration.scoring import JobScorer
 from omnirec_core.orchestration.units import UnitSpec
-from omnirec_core.orchestration.validation import validate_run
+from omnirec_core.orchestration.validation import validate_plan, validate_run
 from omnirec_core.plugin.specs import AlgorithmSpec, RunnerSpec
 from omnirec_core.runner.api import cpu_threads
 
@@ -68,7 +73,10 @@ class Coordinator:
     ) -> None:
         # Absolute: runner processes work in other directories.
         self.checkpoint_dir = Path(checkpoint_dir).absolute()
-        self.checkpoint_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            check_checkpoint_dir(self.checkpoint_dir)
+        except OmniRecError as exc:
+            raise SystemExit(f"omnirec: {exc}") from None
         self.tmp_dir = Path(tmp_dir).absolute() if tmp_dir is not None else None
         self.max_workers = max_workers
         self.executor: Executor = executor or LocalExecutor(max_workers)
@@ -79,6 +87,13 @@ class Coordinator:
         self.journal = Journal(self.checkpoint_dir)
 
     # ---- public API -----------------------------------------------------------------
+    def validate(self, plan: ExperimentPlan, evaluator: Evaluator) -> None:
+        """Check the plan and metrics before any data is loaded (``SystemExit`` on a problem)."""
+        try:
+            validate_plan(plan, evaluator)
+        except OmniRecError as exc:
+            raise SystemExit(f"omnirec: {exc}") from None
+
     def run(
         self,
         datasets: RecSysDataSet[Any] | Iterable[RecSysDataSet[Any]],
@@ -90,29 +105,39 @@ class Coordinator:
         Raises ``SystemExit`` with one clear message when the request cannot work.
         """
         ds_list = [datasets] if isinstance(datasets, RecSysDataSet) else list(datasets)
-        ds_list, notes = unique_datasets(ds_list)
-        for note in notes:
-            self._warn(note)
         try:
             runners = validate_run(ds_list, config, evaluator)
         except OmniRecError as exc:
             raise SystemExit(f"omnirec: {exc}") from None
+        ds_list, notes = unique_datasets(ds_list)
+        for note in notes:
+            self._warn(note)
         lock = CheckpointLock(self.checkpoint_dir)
         try:
             lock.acquire()
         except OmniRecError as exc:
             raise SystemExit(f"omnirec: {exc}") from None
-        own_tmp = self.tmp_dir is None
-        tmp = Path(tempfile.mkdtemp(prefix="omnirec-")) if own_tmp else self.tmp_dir
-        assert tmp is not None
-        tmp.mkdir(parents=True, exist_ok=True)
+        try:
+            tmp = self._make_tmp()
+        except OSError as exc:
+            lock.release()
+            raise SystemExit(
+                f"omnirec: {describe_os_error(exc, 'creating the temporary directory')}"
+            ) from None
         try:
             self._run(ds_list, config, evaluator, runners, tmp)
+        except OSError as exc:  # a full disk, a file system gone read-only...
+            raise SystemExit(f"omnirec: {describe_os_error(exc, 'writing')}") from None
         finally:
             lock.release()
-            if own_tmp:
-                shutil.rmtree(tmp, ignore_errors=True)
+            shutil.rmtree(tmp, ignore_errors=True)  # this run's own directory; tmp_dir itself stays
         return evaluator
+
+    def _make_tmp(self) -> Path:
+        """This run's temporary directory, inside ``tmp_dir`` (created if needed) or the system's."""
+        if self.tmp_dir is not None:
+            self.tmp_dir.mkdir(parents=True, exist_ok=True)
+        return Path(tempfile.mkdtemp(prefix="omnirec-run-", dir=self.tmp_dir))
 
     # ---- the run ----------------------------------------------------------------------
     def env_manager(self) -> EnvProvider:
@@ -196,6 +221,8 @@ class Coordinator:
                 threads=self.threads,
                 device=self.device,
                 jobs=jobs,
+                tmp_dir=str(tmp),
+                isolated=self.env_manager().isolated,
             )
             path = unit_dir / f"{safe_name(name)}.json"
             unit.save(path)

@@ -14,11 +14,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from rich.markup import escape
 
 from omnirec_core.errors import OmniRecError
 from omnirec_core.evaluation.evaluator import Evaluator
 from omnirec_core.evaluation.metrics.validate import PredictionError
 from omnirec_core.evaluation.result import JobResult
+from omnirec_core.orchestration.errortext import summary
 from omnirec_core.orchestration.jobs import (
     FAILED_FILE,
     JOB_FILE,
@@ -32,8 +34,9 @@ from omnirec_core.orchestration.jobs import (
 )
 from omnirec_core.orchestration.journal import Journal
 from omnirec_core.orchestration.progress import RunProgress
+from omnirec_core.orchestration.tree import metrics_unchanged
 from omnirec_core.runner.columns import read_columns
-from omnirec_core.runner.fs import atomic_write_json
+from omnirec_core.runner.fs import atomic_write_json, sha256_file
 
 
 class JobScorer:
@@ -70,7 +73,14 @@ class JobScorer:
         if rec is None:
             return "pending"
         source = _pred_source(rec)
-        if (read_json(job.path / JOB_FILE) or {}).get("evaluated_from") == source:
+        info = read_json(job.path / JOB_FILE) or {}
+        # Reused only when computed from these predictions and unchanged since (its hash
+        # is in job.json); anything else is scored again from the stored predictions.
+        if (
+            info.get("evaluated_from") == source
+            and info.get("metrics_sha256")
+            and metrics_unchanged(job.path, info)
+        ):
             result = None
             with contextlib.suppress(OmniRecError):
                 result = JobResult.load(job.path)
@@ -101,8 +111,8 @@ class JobScorer:
         except OmniRecError as exc:  # the evaluation's own problem: the predictions stay
             self.fail(job, "eval", str(exc))
             return "failed"
-        result.save(job.path)
-        write_job_record(job, status="done", evaluated_from=source)
+        metrics = result.save(job.path)
+        write_job_record(job, status="done", evaluated_from=source, metrics_sha256=sha256_file(metrics))
         self.journal.append(job.key, "eval", "done")
         self._add(job, result)
         return "done"
@@ -120,11 +130,13 @@ class JobScorer:
         if not (job.path / FAILED_FILE).exists():
             atomic_write_json(job.path / FAILED_FILE, {"phase": phase, "error": error, "time": time.time()})
         write_job_record(job, status="failed", error=error)
+        cause = summary(error)
+        self.evaluator.results.add_failure(
+            self.labels[job.dataset_id], job.algorithm, job.config, job.fold, phase, cause
+        )
         self._settled.add(job.key)
         self.progress.advance(ok=False)
-        self.progress.log(
-            f"[red]failed[/red] {job.algorithm} {job.config} ({phase}): {error.splitlines()[0] if error else ''}"
-        )
+        self.progress.log(f"[red]failed[/red] {job.algorithm} {job.config} ({phase}): {escape(cause)}")
 
 
 def _lists(columns: dict[str, np.ndarray], *, made_for: int, k: int) -> pd.DataFrame:

@@ -13,6 +13,7 @@ import os
 import platform
 import resource
 import socket
+import tempfile
 import time
 import traceback
 from dataclasses import asdict, dataclass, field, replace
@@ -59,6 +60,11 @@ class UnitSpec:
     threads: int = 1
     device: str = "cpu"
     parent: str = ""
+    #: The run's temporary directory: TLS secrets and the runner's TMPDIR go below it
+    #: (the system's when it does not exist where the unit runs, e.g. on a cluster node).
+    tmp_dir: str = ""
+    #: False for in-place runs (the caller's interpreter): its environment is kept as it is.
+    isolated: bool = True
 
     def save(self, path: Path) -> None:
         atomic_write_json(path, asdict(self))
@@ -82,10 +88,17 @@ def unit_paths(spec_path: Path) -> tuple[Path, Path]:
     return spec_path.with_suffix(".done.json"), spec_path.with_suffix(".error.json")
 
 
-def runner_env(spec: UnitSpec) -> dict[str, str | None]:
-    """Changes to the inherited environment for the runner (``None`` removes a variable)."""
+def runner_env(spec: UnitSpec, scratch: Path | None = None) -> dict[str, str | None]:
+    """Changes to the inherited environment for the runner (``None`` removes a variable).
+
+    An isolated runner sees its env's own packages only (no ``PYTHONPATH``); an in-place
+    one keeps the caller's environment. ``scratch`` becomes its ``TMPDIR``.
+    """
     env: dict[str, str | None] = {k: None for k in os.environ if k.startswith(STRIP_PREFIXES)}
-    env["PYTHONPATH"] = None  # the runner env's own packages only
+    if spec.isolated:
+        env["PYTHONPATH"] = None
+    if scratch is not None:
+        env["TMPDIR"] = str(scratch)
     threads = str(spec.threads)
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         env[var] = os.environ.get(var, threads)
@@ -142,10 +155,12 @@ def predict_message(job: Job, spec: UnitSpec) -> PredictMessage:
 class _Runner:
     """Starts the runner lazily and restarts it after a crash."""
 
-    def __init__(self, spec: UnitSpec, ca: RunCA, log_dir: Path) -> None:
-        self.spec, self.ca, self.log_dir = spec, ca, log_dir
+    def __init__(self, spec: UnitSpec, ca: RunCA, log_dir: Path, scratch: Path) -> None:
+        self.spec, self.ca, self.log_dir, self.scratch = spec, ca, log_dir, scratch
         self.proc: RunnerProcess | None = None
         self.hello: dict[str, Any] = {}
+        #: Why the runner could not start, when it could not: the same for every job.
+        self.start_failure: Exception | None = None
 
     def get(self) -> RunnerProcess:
         if self.proc is None:
@@ -154,11 +169,15 @@ class _Runner:
                 Path(self.spec.python),
                 self.spec.worker_module,
                 log_dir=self.log_dir,
-                env=runner_env(self.spec),
+                env=runner_env(self.spec, self.scratch),
                 cwd=self.log_dir,
                 tls=self.ca,
             )
-            self.hello = self.proc.start()
+            try:
+                self.hello = self.proc.start()
+            except Exception as exc:
+                self.proc, self.start_failure = None, exc
+                raise
         return self.proc
 
     def drop(self) -> None:
@@ -212,6 +231,22 @@ def _run_job(job: Job, spec: UnitSpec, runner: _Runner, emit: EventSink) -> None
     emit(JobEvent(job.key, "predict", "done"))
 
 
+def _record_failure(job: Job, exc: BaseException, sink: EventSink, *, phase: str = "") -> None:
+    """Write ``failed.json`` and the job record, and report the failure."""
+    job.path.mkdir(parents=True, exist_ok=True)
+    if not phase:
+        phase = "predict" if fit_done(job.path) else "fit"
+    record = {
+        "phase": phase,
+        "error": f"{type(exc).__name__}: {exc}",
+        "traceback": getattr(exc, "traceback", "") or "".join(traceback.format_exception(exc)),
+        "time": time.time(),
+    }
+    atomic_write_json(job.path / FAILED_FILE, record)
+    write_job_record(job, status="failed", error=record["error"])
+    sink(JobEvent(job.key, phase, "failed", str(record["error"])))
+
+
 def execute_unit(spec_path: Path, emit: EventSink | None = None, engine_job_id: str = "") -> dict[str, Any]:
     """Run every job of a unit spec; return (and write) its ``done`` record."""
     spec_path = Path(spec_path)
@@ -225,27 +260,27 @@ def execute_unit(spec_path: Path, emit: EventSink | None = None, engine_job_id: 
     log_dir.mkdir(parents=True, exist_ok=True)
     t0 = time.time()
     failed: list[str] = []
-    with RunCA() as ca:
-        runner = _Runner(spec, ca, log_dir)
+    base = Path(spec.tmp_dir) if spec.tmp_dir and Path(spec.tmp_dir).is_dir() else None
+    with (
+        tempfile.TemporaryDirectory(prefix="omnirec-scratch-", dir=base) as scratch,
+        RunCA(base_dir=base) as ca,
+    ):
+        runner = _Runner(spec, ca, log_dir, Path(scratch))
         try:
-            for job in spec.jobs:
+            for n, job in enumerate(spec.jobs):
                 job.path.mkdir(parents=True, exist_ok=True)
                 try:
                     _run_job(job, spec, runner, sink)
                 except Exception as exc:
-                    crashed = isinstance(exc, (RunnerCrashed, RunnerHung))
-                    phase = "predict" if fit_done(job.path) else "fit"
-                    record = {
-                        "phase": phase,
-                        "error": f"{type(exc).__name__}: {exc}",
-                        "traceback": getattr(exc, "traceback", "") or traceback.format_exc(),
-                        "time": time.time(),
-                    }
-                    atomic_write_json(job.path / FAILED_FILE, record)
-                    write_job_record(job, status="failed", error=record["error"])
+                    _record_failure(job, exc, sink)
                     failed.append(job.key)
-                    sink(JobEvent(job.key, phase, "failed", str(record["error"])))
-                    if crashed:
+                    if runner.start_failure is not None:
+                        # A runner that cannot start will not start for the next job either.
+                        for rest in spec.jobs[n + 1 :]:
+                            _record_failure(rest, runner.start_failure, sink, phase="start")
+                            failed.append(rest.key)
+                        break
+                    if isinstance(exc, (RunnerCrashed, RunnerHung)):
                         runner.drop()
         finally:
             runner.drop()

@@ -285,8 +285,8 @@ class RunnerSpec:
     description: str = ""
 
     def algorithm(self, name: str) -> AlgorithmSpec | None:
-        """The algorithm called ``name`` (case-sensitive), or ``None``."""
+        """The algorithm called ``name`` (any case, like runner names), or ``None``."""
         for algo in self.algorithms:
             if algo.name == name:
                 return algo
-        return None
+        return next((a for a in self.algorithms if a.name.lower() == name.lower()), None)
