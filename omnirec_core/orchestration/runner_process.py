@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import queue
 import re
 import signal
 import socket
@@ -422,8 +421,9 @@ class RunnerProcess:
         """
         assert self._tls is not None and self._creds is not None
         ctx, expected = self._tls.server_context(), self._creds.fingerprint
-        authenticated: queue.SimpleQueue[ssl.SSLSocket] = queue.SimpleQueue()
-        found = threading.Event()
+        authenticated: list[ssl.SSLSocket] = []
+        lock = threading.Lock()
+        done = False  # set under the lock once the loop ends: late handshakes close their socket
 
         def handshake(raw: socket.socket, peer: Any) -> None:
             raw.settimeout(TLS_HANDSHAKE_TIMEOUT)
@@ -434,27 +434,38 @@ class RunnerProcess:
                 self.rejected.append(f"{peer}: TLS handshake failed: {exc}")
                 return
             got = fingerprint(sock.getpeercert(binary_form=True) or b"")
-            if got != expected or found.is_set():
+            if got != expected:
                 sock.close()
-                if got != expected:
-                    self.rejected.append(f"{peer}: client certificate {got[:16]}... is not this runner's")
+                self.rejected.append(f"{peer}: client certificate {got[:16]}... is not this runner's")
                 return
-            found.set()
-            authenticated.put(sock)
+            with lock:
+                if done or authenticated:
+                    sock.close()
+                else:
+                    authenticated.append(sock)
 
         listener.settimeout(POLL)
         phase = "startup (before the handshake)"
-        while True:
-            self._before_deadline(deadline, phase)
-            with contextlib.suppress(queue.Empty):
-                sock = authenticated.get_nowait()
-                sock.settimeout(None)
-                return sock
-            try:
-                raw, peer = listener.accept()
-            except TimeoutError:
-                continue
-            threading.Thread(target=handshake, args=(raw, peer), name="omnirec-tls-handshake", daemon=True).start()
+        try:
+            while True:
+                self._before_deadline(deadline, phase)
+                with lock:
+                    if authenticated:
+                        sock = authenticated.pop()
+                        sock.settimeout(None)
+                        return sock
+                try:
+                    raw, peer = listener.accept()
+                except TimeoutError:
+                    continue
+                threading.Thread(
+                    target=handshake, args=(raw, peer), name="omnirec-tls-handshake", daemon=True
+                ).start()
+        finally:
+            with lock:
+                done = True
+                for leftover in authenticated:
+                    leftover.close()
 
     def _read_hello(self, deadline: float) -> dict[str, Any]:
         assert self._conn is not None
