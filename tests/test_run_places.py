@@ -117,3 +117,27 @@ def test_isolated_runners_see_only_their_env_and_get_a_scratch_dir(tmp_path: Pat
     assert "PYTHONPATH" not in runner_env(
         UnitSpec(runner="Fake", worker_module="m", python="p", jobs=[], isolated=False)
     )
+
+
+def test_the_device_a_job_ran_on_is_recorded(checkpoint_dir: Path) -> None:
+    p = ExperimentPlan("one")
+    p.add_algorithm("Fake.Pop")
+    experiment.run(checkpoint_dir, p=p, evaluator=Evaluator(NDCG([10])), device="cuda")
+    (record,) = [json.loads(p.read_text()) for p in checkpoint_dir.rglob("job.json")]
+    # Asked for a GPU, but the numpy-only fake runner never initialised CUDA.
+    assert record["device"] == {"device_requested": "cuda", "device": "cpu"}
+
+
+def test_a_process_that_initialised_cuda_reports_its_gpu(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+    import types
+
+    from omnirec_core.runner.serve import device_used
+
+    cuda = types.SimpleNamespace(
+        is_initialized=lambda: True, current_device=lambda: 0, get_device_name=lambda i: "NVIDIA H200"
+    )
+    monkeypatch.setitem(sys.modules, "torch", types.SimpleNamespace(cuda=cuda))
+    assert device_used("cuda") == {"device": "cuda:0", "gpu": "NVIDIA H200"}
+    cuda.is_initialized = lambda: False
+    assert device_used("cuda") == {"device": "cpu"}

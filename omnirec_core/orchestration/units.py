@@ -215,8 +215,10 @@ def _run_job(job: Job, spec: UnitSpec, runner: _Runner, emit: EventSink) -> None
         emit(JobEvent(job.key, "fit", "started"))
         write_job_record(job, status="fitting", **host)
         reply, _ = _timed_call(runner, "fit", fit_message(job, spec).to_body(), timings)
-        record_fit(job.path, {"info": reply.get("info", {}), "wall_s": timings["fit_wall_s"]})
-        write_job_record(job, status="fitted", timings=timings, versions=runner.hello)
+        info = reply.get("info", {})
+        record_fit(job.path, {"info": info, "wall_s": timings["fit_wall_s"]})
+        device = {k: info[k] for k in ("device_requested", "device", "gpu") if k in info}
+        write_job_record(job, status="fitted", timings=timings, versions=runner.hello, device=device)
         emit(JobEvent(job.key, "fit", "done"))
     emit(JobEvent(job.key, "predict", "started"))
     reply, usage = _timed_call(runner, "predict", predict_message(job, spec).to_body(), timings)

@@ -327,6 +327,23 @@ def hello_body(handler: Handler, settings: Settings) -> dict[str, Any]:
     ).to_body()
 
 
+def device_used(requested: str) -> dict[str, str]:
+    """The device this runner process actually computed on, as far as the process can tell.
+
+    A process that initialised CUDA (through torch, which every GPU-capable framework
+    here uses) ran on that GPU; any other ran on the CPU, whatever was requested.
+    """
+    torch = sys.modules.get("torch")
+    cuda = getattr(torch, "cuda", None)
+    try:
+        if cuda is not None and cuda.is_initialized():
+            index = cuda.current_device()
+            return {"device": f"cuda:{index}", "gpu": str(cuda.get_device_name(index))}
+    except Exception as exc:  # a broken CUDA setup must not fail a finished fit
+        return {"device": f"unknown ({type(exc).__name__}: {exc})"[:200]}
+    return {"device": "cpu"}
+
+
 def _run_request(handler: Handler, msg: Message) -> dict[str, Any]:
     if msg.type == "fit":
         req = FitRequest.load(FitMessage.from_body(msg.body))
@@ -336,6 +353,9 @@ def _run_request(handler: Handler, msg: Message) -> dict[str, Any]:
         info = dict(handler.fit(req) or {})
         # The framework's own time, so the coordinator's overhead can be told apart.
         info["handler_s"] = time.perf_counter() - t0
+        info.setdefault("device_requested", req.device)
+        for key, value in device_used(req.device).items():
+            info.setdefault(key, value)
         return {"info": to_plain(info)}
     message = PredictMessage.from_body(msg.body)
     preq = PredictRequest.load(message)
