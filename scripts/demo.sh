@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 source scripts/venv.sh
-.venv/bin/python -m pip install -q -e . -e plugins/omnirec-lenskit -e plugins/omnirec-recpack
+pip_install -e . -e plugins/omnirec-lenskit -e plugins/omnirec-recpack
 
 .venv/bin/omnirec run examples/ml100k.toml "$@"
 .venv/bin/omnirec results checkpoints/ml100k --compare LensKit.PopScorer --metric NDCG@10

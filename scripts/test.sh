@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 source scripts/venv.sh
-.venv/bin/python -m pip install -q -e '.[test]' \
+pip_install -e '.[test]' \
   -e plugins/omnirec-lenskit -e plugins/omnirec-recpack -e plugins/omnirec-recbole \
   -e plugins/omnirec-implicit -e plugins/omnirec-cornac \
   -e tests/fake_runner
@@ -15,7 +15,7 @@ source scripts/venv.sh
 # The Ray extra for the `ray` tests (about a minute to install; OMNIREC_TEST_RAY=0 skips it,
 # and the `ray` tests then skip themselves).
 if [ "${OMNIREC_TEST_RAY:-1}" != 0 ]; then
-  .venv/bin/python -m pip install -q -e '.[ray]'
+  pip_install -e '.[ray]'
 fi
 
 # A one-node Slurm cluster on loopback for the `slurm` tests (needs root and apt; a few
