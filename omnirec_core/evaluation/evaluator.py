@@ -95,12 +95,15 @@ class Evaluator:
         n_items: int,
         pair_scores: Any = None,
         exclude_train: bool = True,
+        known: Any = None,
     ) -> JobResult:
         """Validate the predictions and compute every metric for one job.
 
         ``topk``: ranked lists (``user``, ``item``, ``score`` [, ``rank``]); ``pair_scores``: a
-        score per test pair for rating metrics; ``train`` (table or PairIndex) is checked for
-        leakage into the lists when ``exclude_train`` and feeds popularity metrics.
+        score per test pair for rating metrics; ``train`` (table or PairIndex) feeds popularity
+        metrics and, when ``exclude_train``, is checked for leakage into the lists; ``known``
+        (default: ``train``) is what must not appear in them instead, e.g. train and validation
+        pairs when the split has a validation part.
         """
         if not self._metrics:
             raise MetricError("this Evaluator has no metrics; create it as Evaluator(NDCG([10]), ...).")
@@ -116,8 +119,9 @@ class Evaluator:
                     f"{', '.join(map(repr, topk_metrics))} need top-K predictions; pass topk=..."
                 )
             k = self.max_k() or None
+            excluded = train_index if known is None else as_pair_index(known, n_users, n_items)
             lists = validate_predictions(
-                topk, n_users=n_users, n_items=n_items, k=k, train=train_index, exclude_train=exclude_train
+                topk, n_users=n_users, n_items=n_items, k=k, train=excluded, exclude_train=exclude_train
             )
             data = prepare_topk(
                 None,

@@ -23,9 +23,11 @@ from omnirec_core.runner.fs import atomic_write_json, sha256_file
 JOB_FILE = "job.json"
 FIT_FILE = "fit.json"
 PREDICT_FILE = "predict.json"
+VALIDATION_FILE = "validation.json"
 FAILED_FILE = "failed.json"
 MODEL_DIR = "model"
 PRED_DIR = "predictions"
+VAL_DIR = "validation"
 
 
 def short_hash(*parts: Any, n: int = 12) -> str:
@@ -57,6 +59,8 @@ class Job:
     k: int
     exclude_train: bool = True
     env_key: str = ""
+    #: Test lists leave out validation items too (the split has a validation part).
+    exclude_val: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
     #: The plan's config with the algorithm's declared defaults filled in: what the runner
     #: gets, and what the job's key and seed are derived from.
@@ -147,11 +151,16 @@ def rebase(desc: dict[str, Any] | None, base: Path, *, relative: bool) -> dict[s
     return {**desc, "columns": cols}
 
 
-def write_predict_record(job_dir: Path, k: int, reply: dict[str, Any]) -> None:
+def write_predict_record(
+    job_dir: Path, k: int, reply: dict[str, Any], *, exclude_val: bool = False, record: str = PREDICT_FILE
+) -> None:
+    """Record a predict reply: ``predict.json`` for test predictions (``validation.json``
+    for a tuning trial's validation predictions), with paths relative to ``job_dir``."""
     atomic_write_json(
-        job_dir / PREDICT_FILE,
+        job_dir / record,
         {
             "k": k,
+            "exclude_val": exclude_val,
             "topk": rebase(reply.get("topk"), job_dir, relative=True),
             "pairs": rebase(reply.get("pairs"), job_dir, relative=True),
             "info": reply.get("info", {}),
@@ -159,10 +168,15 @@ def write_predict_record(job_dir: Path, k: int, reply: dict[str, Any]) -> None:
     )
 
 
-def predict_record(job_dir: Path, k: int, need_pairs: bool) -> dict[str, Any] | None:
-    """The predict record (absolute paths) if predictions are complete, unaltered and cover ``k``."""
-    rec = read_json(job_dir / PREDICT_FILE)
+def predict_record(
+    job_dir: Path, k: int, need_pairs: bool, *, exclude_val: bool = False, record: str = PREDICT_FILE
+) -> dict[str, Any] | None:
+    """The predict record (absolute paths) if predictions are complete, unaltered, cover ``k``
+    and follow the same exclusion protocol (validation items left out or not)."""
+    rec = read_json(job_dir / record)
     if rec is None or rec.get("k", 0) < k or (need_pairs and not rec.get("pairs")):
+        return None
+    if bool(rec.get("exclude_val", False)) != exclude_val:
         return None
     rec["topk"] = rebase(rec.get("topk"), job_dir, relative=False)
     rec["pairs"] = rebase(rec.get("pairs"), job_dir, relative=False)

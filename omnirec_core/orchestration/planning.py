@@ -112,6 +112,7 @@ def plan_jobs(
                             pairs=desc["pairs"] if need_pairs else None,
                             k=k,
                             env_key=env_keys[entry],
+                            exclude_val=desc.get("val") is not None,
                             extra={"split_dir": desc["dir"]},
                         )
                     )

@@ -60,16 +60,17 @@ class JobScorer:
         if d not in self._splits:
             rec = read_json(Path(d) / "split.json") or {}
             self._splits[d] = {
-                part: pd.DataFrame(
-                    read_columns(rebase(rec[part], Path(d), relative=False) or {}, verify=False)
-                )
-                for part in ("train", "test")
+                part: pd.DataFrame(read_columns(desc, verify=False))
+                for part in ("train", "val", "test")
+                if (desc := rebase(rec.get(part), Path(d), relative=False))
             }
+            if "val" in self._splits[d]:  # what test lists must leave out: the known history
+                self._splits[d]["known"] = pd.concat([self._splits[d]["train"], self._splits[d]["val"]])
         return self._splits[d]
 
     def try_finish(self, job: Job, need_pairs: bool) -> str:
         """Evaluate the job if its predictions are there; returns done/failed/pending."""
-        rec = predict_record(job.path, job.k, need_pairs)
+        rec = predict_record(job.path, job.k, need_pairs, exclude_val=job.exclude_val)
         if rec is None:
             return "pending"
         source = _pred_source(rec)
@@ -102,6 +103,7 @@ class JobScorer:
                 n_items=job.n_items,
                 pair_scores=pair_scores,
                 exclude_train=job.exclude_train,
+                known=parts.get("known") if job.exclude_val else None,
             )
         except PredictionError as exc:
             # Predictions that break the protocol are unusable: a re-run asks the runner again.

@@ -146,6 +146,7 @@ def predict_message(job: Job, spec: UnitSpec) -> PredictMessage:
         **_request_fields(job, spec),
         k=job.k,
         exclude_train=job.exclude_train,
+        exclude_val=job.exclude_val,
         users=job.users,
         pairs=job.pairs,
         out_dir=str(job.path / PRED_DIR),
@@ -205,7 +206,7 @@ def _timed_call(
 
 def _run_job(job: Job, spec: UnitSpec, runner: _Runner, emit: EventSink) -> None:
     need_pairs = job.pairs is not None
-    if predict_record(job.path, job.k, need_pairs) is not None:
+    if predict_record(job.path, job.k, need_pairs, exclude_val=job.exclude_val) is not None:
         emit(JobEvent(job.key, "predict", "skipped"))
         return
     (job.path / FAILED_FILE).unlink(missing_ok=True)
@@ -222,7 +223,7 @@ def _run_job(job: Job, spec: UnitSpec, runner: _Runner, emit: EventSink) -> None
         emit(JobEvent(job.key, "fit", "done"))
     emit(JobEvent(job.key, "predict", "started"))
     reply, usage = _timed_call(runner, "predict", predict_message(job, spec).to_body(), timings)
-    write_predict_record(job.path, job.k, reply)
+    write_predict_record(job.path, job.k, reply, exclude_val=job.exclude_val)
     write_job_record(
         job,
         status="predicted",

@@ -213,7 +213,7 @@ class ClusterExecutor:
         for j in spec.jobs:
             if j.key in claimed:
                 continue
-            if predict_record(j.path, j.k, j.pairs is not None) is not None:
+            if predict_record(j.path, j.k, j.pairs is not None, exclude_val=j.exclude_val) is not None:
                 # Published since the coordinator looked (by a task of an earlier run).
                 self._forward(JobEvent(j.key, "predict", "skipped"))
                 continue
