@@ -16,7 +16,7 @@ from rich.table import Table
 from omnirec_core.cli.exitcodes import EXIT_FAILED_JOBS
 from omnirec_core.orchestration.errortext import summary
 from omnirec_core.orchestration.jobs import FAILED_FILE, read_json
-from omnirec_core.orchestration.tree import job_records
+from omnirec_core.orchestration.tree import job_records, search_records
 
 
 def wide_console() -> Console:
@@ -161,10 +161,13 @@ def status_cmd(checkpoint_dir: Path) -> None:
     A table on a wide terminal; one line per job otherwise (a narrow terminal, a pipe, a log).
     """
     console = Console(highlight=False)
-    records = job_records(checkpoint_dir)
-    if not records:
+    records = [(d, rec) for d, rec in job_records(checkpoint_dir) if not rec.get("trial")]
+    searches = search_records(checkpoint_dir)
+    if not records and not searches:
         console.print(f"no jobs under {checkpoint_dir}")
         return
+    for rec in searches:
+        console.print(_search_line(rec), soft_wrap=True)
     rows = [_status_row(job_dir, rec) for job_dir, rec in records]
     counts = Counter(row["status"] for row in rows)
     if console.is_terminal and console.width >= 120:
@@ -184,6 +187,26 @@ def status_cmd(checkpoint_dir: Path) -> None:
                 soft_wrap=True,
             )
     console.print(", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
+
+
+def _search_line(rec: dict[str, Any]) -> str:
+    """One tuning search: trials run of the budget, the best validation score so far, its state."""
+    trials = rec.get("trials") or []
+    failed = sum(1 for t in trials if t.get("score") is None)
+    best = rec.get("best")
+    best_text = ""
+    if best is not None and best < len(trials):
+        config = json.dumps(trials[best].get("config", {}), sort_keys=True)
+        best_text = f", best {rec.get('metric', '')} {trials[best]['score']:.4f} with {escape(config)}"
+    state = {"done": "[green]searched[/]", "failed": "[red]search failed[/]"}.get(
+        str(rec.get("status")), "[yellow]searching[/]"
+    )
+    failures = f" ({failed} failed)" if failed else ""
+    error = f": {escape(summary(str(rec['error'])))}" if rec.get("error") else ""
+    return (
+        f"{state}  {escape(str(rec.get('algorithm', '?')))}  [dim]{escape(str(rec.get('dataset', '')))}[/dim]  "
+        f"{len(trials)}/{rec.get('budget', '?')} trials{failures}{best_text}{error}"
+    )
 
 
 def _styled(status: str) -> str:

@@ -182,9 +182,10 @@ class Evaluator:
         (``omnirec status CHECKPOINT_DIR`` shows the full records)."""
         return self.results.failures()
 
-    def get_results(self) -> pd.DataFrame:
-        """One row per value: ``dataset, algorithm, config, fold, metric, k, value``."""
-        return self.results.get_results()
+    def get_results(self, *, trials: bool = False) -> pd.DataFrame:
+        """One row per value: ``dataset, algorithm, config, fold, metric, k, value``
+        (``trials=True``: one row per tuning trial, see :meth:`ResultSet.get_results`)."""
+        return self.results.get_results(trials=trials)
 
     def results_by_dataset(self) -> dict[str, pd.DataFrame]:
         """The reference API's shape: dataset -> frame of ``algorithm, fold, name, k, value``."""

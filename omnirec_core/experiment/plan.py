@@ -15,6 +15,7 @@ from os import PathLike
 from pathlib import Path
 from typing import Any
 
+from omnirec_core.experiment.selection import Selection
 from omnirec_core.experiment.spaces import (
     PlanError,
     decode_space,
@@ -46,16 +47,33 @@ def config_key(config: Mapping[str, Any]) -> str:
 
 
 class ExperimentPlan:
-    """Algorithms (``"Runner.Algorithm"``) with their configs and search spaces."""
+    """Algorithms (``"Runner.Algorithm"``) with their configs and search spaces.
 
-    def __init__(self, plan_name: str = "plan") -> None:
+    Without ``selection`` every configuration a search space expands to runs and is
+    tested (a grid). With a :class:`~omnirec_core.experiment.selection.Selection`, each
+    algorithm's space is searched on validation data and only the selected configuration
+    is tested (see ``docs/tuning.md``).
+    """
+
+    def __init__(self, plan_name: str = "plan", selection: Selection | None = None) -> None:
         self.plan_name = plan_name
+        self.selection = selection
         self._algorithms: dict[str, dict[str, Any]] = {}
+        self._tuned: set[str] = set()
 
     def add_algorithm(
-        self, algorithm: Any, config: Mapping[str, Any] | None = None, force: bool = False
+        self,
+        algorithm: Any,
+        config: Mapping[str, Any] | None = None,
+        force: bool = False,
+        *,
+        tune: bool = False,
     ) -> None:
-        """Add an algorithm; adding one twice is an error unless ``force`` (then it is replaced)."""
+        """Add an algorithm; adding one twice is an error unless ``force`` (then it is replaced).
+
+        ``tune=True`` searches the algorithm's declared search space (its plugin's
+        recommendation; values in ``config`` override it key by key); it needs a selection.
+        """
         name = algorithm_name(algorithm)
         if name in self._algorithms and not force:
             raise PlanError(
@@ -63,6 +81,20 @@ class ExperimentPlan:
                 "or add_algorithm(..., force=True) to replace it"
             )
         self._algorithms[name] = dict(config or {})
+        if tune:
+            self._tuned.add(name)
+        else:
+            self._tuned.discard(name)
+
+    def tunes(self, algorithm: str) -> bool:
+        """Whether ``algorithm`` searches its declared space (``add_algorithm(..., tune=True)``)."""
+        return algorithm in self._tuned
+
+    def search_config(self, algorithm: str, declared: Mapping[str, Any]) -> dict[str, Any]:
+        """The config a selection searches: the declared space (when tuned) under the plan's values."""
+        base = dict(declared) if self.tunes(algorithm) else {}
+        merged = {**base, **self._algorithms[algorithm]}
+        return {k: decode_space(f"{algorithm} config {k!r}", v) for k, v in merged.items()}
 
     def update_algorithm(self, algorithm: Any, config: Mapping[str, Any]) -> None:
         """Merge ``config`` into an algorithm already in the plan."""
@@ -111,17 +143,27 @@ class ExperimentPlan:
 
     # ---- TOML ---------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "name": self.plan_name,
             "algorithms": [
-                {"name": a, "config": {k: encode_space(v) for k, v in c.items()}}
+                {
+                    "name": a,
+                    "config": {k: encode_space(v) for k, v in c.items()},
+                    **({"tune": True} if a in self._tuned else {}),
+                }
                 for a, c in self._algorithms.items()
             ],
         }
+        if self.selection is not None:
+            out["selection"] = self.selection.to_dict()
+        return out
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ExperimentPlan:
-        plan = cls(str(data.get("name", "plan")))
+        selection = data.get("selection")
+        plan = cls(
+            str(data.get("name", "plan")), Selection.from_dict(selection) if selection is not None else None
+        )
         algos = data.get("algorithms", [])
         if not isinstance(algos, list):
             raise PlanError(
@@ -133,9 +175,13 @@ class ExperimentPlan:
             config = entry.get("config", {})
             if not isinstance(config, Mapping):
                 raise PlanError(f"config of {entry['name']} must be a table, got {config!r}")
+            tune = entry.get("tune", False)
+            if not isinstance(tune, bool):
+                raise PlanError(f"tune of {entry['name']} must be true or false, got {tune!r}")
             plan.add_algorithm(
                 entry["name"],
                 {k: decode_space(f"{entry['name']} config {k!r}", v) for k, v in config.items()},
+                tune=tune,
             )
         return plan
 

@@ -61,6 +61,18 @@ class Job:
     env_key: str = ""
     #: Test lists leave out validation items too (the split has a validation part).
     exclude_val: bool = False
+    #: What ``users``/``pairs`` are: the test part (``test``) or, for a tuning trial,
+    #: the validation part (``validation``, recorded apart from test predictions).
+    predict_to: str = "test"
+
+    @property
+    def record_file(self) -> str:
+        return VALIDATION_FILE if self.predict_to == "validation" else PREDICT_FILE
+
+    @property
+    def pred_dir(self) -> str:
+        return VAL_DIR if self.predict_to == "validation" else PRED_DIR
+
     extra: dict[str, Any] = field(default_factory=dict)
     #: The plan's config with the algorithm's declared defaults filled in: what the runner
     #: gets, and what the job's key and seed are derived from.
@@ -134,6 +146,14 @@ def record_fit(job_dir: Path, info: dict[str, Any]) -> None:
     atomic_write_json(job_dir / FIT_FILE, {**info, "files": model_hashes(job_dir)})
 
 
+def prediction_source(rec: dict[str, Any]) -> str:
+    """Identity of the predictions a score was computed from (their column hashes)."""
+    return short_hash(
+        {p: {c: v["sha256"] for c, v in rec[p]["columns"].items()} for p in ("topk", "pairs") if rec.get(p)},
+        n=16,
+    )
+
+
 def rebase(desc: dict[str, Any] | None, base: Path, *, relative: bool) -> dict[str, Any] | None:
     """A column description with paths made relative to ``base`` (for records on disk, so a
     checkpoint tree can be moved) or absolute again (for use)."""
@@ -204,6 +224,8 @@ def write_job_record(job: Job, **status: Any) -> None:
             "fold": job.fold,
             "seed": job.seed,
             "env_key": job.env_key,
+            # A tuning trial's record (validation lists only): not a test result of the run.
+            "trial": job.predict_to == "validation",
         }
     )
     rec.update(status)

@@ -4,7 +4,12 @@ A job's key and seed come from content: the split dataset (data, lineage, global
 the algorithm, its *effective* config (the plan's values over the algorithm's declared
 defaults, so writing a default out changes nothing) and the runner env. Its directory is
 ``<dataset name>-<dataset key>/<Runner.Algorithm>-<job hash>/[fold_N/]``, so two datasets
-with the same content under different names stay two datasets.
+with the same content under different names stay two datasets. A tuning trial with a
+given configuration is the very job a grid would run for it; only a refit (on train and
+validation) is a job of its own.
+
+With a selection, a plan becomes one :class:`~omnirec_core.orchestration.search.SearchSpec`
+per dataset and algorithm instead: the trials are planned where the search runs.
 """
 
 from __future__ import annotations
@@ -53,67 +58,122 @@ def effective_config(algo: AlgorithmSpec, config: dict[str, Any]) -> dict[str, A
 
 
 @dataclass
-class JobPlan:
-    """The jobs of a run and the table label of each dataset id."""
+class DatasetContext:
+    """What jobs on one split dataset share: identity, sizes and the split files of each fold."""
 
-    jobs: list[Job] = field(default_factory=list)
-    labels: dict[str, str] = field(default_factory=dict)
+    name: str
+    key: str
+    label: str
+    dir: str
+    n_users: int
+    n_items: int
+    feedback: str
+    folded: bool
+    splits: list[dict[str, Any]] = field(default_factory=list)  # write_split descriptions
+
+    @property
+    def id(self) -> str:
+        return Path(self.dir).name
+
+    def fold(self, index: int) -> int | None:
+        return index if self.folded else None
+
+
+def dataset_contexts(checkpoint_dir: Path, datasets: list[RecSysDataSet[Any]]) -> list[DatasetContext]:
+    """One context per dataset, its split files written (once) under the checkpoint directory."""
+    keys = {id(ds): dataset_key(ds) for ds in datasets}
+    labels = dataset_labels([(ds.name, keys[id(ds)]) for ds in datasets])
+    out = []
+    for ds in datasets:
+        key = keys[id(ds)]
+        ds_dir = checkpoint_dir / f"{safe_name(ds.name)}-{key}"
+        splits = [ds.data] if isinstance(ds.data, SplitData) else list(ds.data.folds)
+        out.append(
+            DatasetContext(
+                name=ds.name,
+                key=key,
+                label=labels[(ds.name, key)],
+                dir=str(ds_dir),
+                n_users=ds.n_users,
+                n_items=ds.n_items,
+                feedback=ds.feedback,
+                folded=isinstance(ds.data, FoldedData),
+                splits=[write_split(ds_dir / "splits" / f"fold_{i}", s) for i, s in enumerate(splits)],
+            )
+        )
+    return out
+
+
+def make_job(
+    ctx: DatasetContext,
+    index: int,
+    name: str,
+    config: dict[str, Any],
+    effective: dict[str, Any],
+    env_key: str,
+    *,
+    k: int,
+    need_pairs: bool,
+    refit: bool = False,
+) -> Job:
+    """The test job of ``name`` with ``effective`` config on fold ``index`` (``config``: as shown).
+
+    ``refit``: trained on train and validation together (a selection's refit), a job of its own.
+    """
+    desc = ctx.splits[index]
+    ck = config_key(effective)
+    job_hash = short_hash(ctx.key, name, ck, get_random_state(), env_key, *(["refit"] if refit else []))
+    base = Path(ctx.dir) / f"{name}-{job_hash}"
+    fold = ctx.fold(index)
+    has_val = desc.get("val") is not None
+    return Job(
+        key=f"{ctx.id}/{name}-{job_hash}" + (f"/fold_{index}" if ctx.folded else ""),
+        dataset=ctx.name,
+        dataset_key=ctx.key,
+        algorithm=name,
+        config=config,
+        effective_config=effective,
+        fold=fold,
+        # 31 bits: every framework accepts it (numpy legacy seeding stops at 2**32).
+        seed=label_seed("job", ctx.key, name, ck, fold) & 0x7FFFFFFF,
+        job_dir=str(base / f"fold_{index}" if ctx.folded else base),
+        n_users=ctx.n_users,
+        n_items=ctx.n_items,
+        feedback=ctx.feedback,
+        data={"train": desc["trainval"], "val": None}
+        if refit
+        else {"train": desc["train"], "val": desc.get("val")},
+        users=desc["users"] if k > 0 else None,
+        pairs=desc["pairs"] if need_pairs else None,
+        k=k,
+        env_key=env_key,
+        # A refit's training data holds the validation part; otherwise test lists leave it out.
+        exclude_val=has_val and not refit,
+        extra={"split_dir": desc["dir"]},
+    )
 
 
 def plan_jobs(
-    checkpoint_dir: Path,
-    datasets: list[RecSysDataSet[Any]],
+    contexts: list[DatasetContext],
     plan: ExperimentPlan,
     runners: dict[str, tuple[RunnerSpec, AlgorithmSpec]],
     env_keys: dict[str, str],
     *,
     k: int,
     need_pairs: bool,
-) -> JobPlan:
-    """Every job of the run (split files are written once per dataset and fold)."""
-    out = JobPlan()
-    keys = {id(ds): dataset_key(ds) for ds in datasets}
-    labels = dataset_labels([(ds.name, keys[id(ds)]) for ds in datasets])
-    for ds in datasets:
-        ds_key = keys[id(ds)]
-        ds_id = f"{safe_name(ds.name)}-{ds_key}"
-        out.labels[ds_id] = labels[(ds.name, ds_key)]
-        ds_dir = checkpoint_dir / ds_id
-        splits = [ds.data] if isinstance(ds.data, SplitData) else list(ds.data.folds)
-        folded = isinstance(ds.data, FoldedData)
-        split_descs = [write_split(ds_dir / "splits" / f"fold_{i}", s) for i, s in enumerate(splits)]
+) -> list[Job]:
+    """Every job of a run without selection: each config of each algorithm on each fold."""
+    out = []
+    for ctx in contexts:
         for entry in plan.algorithms:
             runner, algo = runners[entry]
             name = f"{runner.name}.{algo.name}"  # canonical spelling, whatever the plan wrote
             for cfg in plan.expand(entry):
                 effective = effective_config(algo, cfg)
-                ck = config_key(effective)
-                job_hash = short_hash(ds_key, name, ck, get_random_state(), env_keys[entry])
-                base = ds_dir / f"{name}-{job_hash}"
-                for i, desc in enumerate(split_descs):
-                    fold = i if folded else None
-                    out.jobs.append(
-                        Job(
-                            key=f"{ds_id}/{name}-{job_hash}" + (f"/fold_{i}" if folded else ""),
-                            dataset=ds.name,
-                            dataset_key=ds_key,
-                            algorithm=name,
-                            config=cfg,
-                            effective_config=effective,
-                            fold=fold,
-                            # 31 bits: every framework accepts it (numpy legacy seeding stops at 2**32).
-                            seed=label_seed("job", ds_key, name, ck, fold) & 0x7FFFFFFF,
-                            job_dir=str(base / f"fold_{i}" if folded else base),
-                            n_users=ds.n_users,
-                            n_items=ds.n_items,
-                            feedback=ds.feedback,
-                            data={"train": desc["train"], "val": desc.get("val")},
-                            users=desc["users"] if k > 0 else None,
-                            pairs=desc["pairs"] if need_pairs else None,
-                            k=k,
-                            env_key=env_keys[entry],
-                            exclude_val=desc.get("val") is not None,
-                            extra={"split_dir": desc["dir"]},
+                for index in range(len(ctx.splits)):
+                    out.append(
+                        make_job(
+                            ctx, index, name, cfg, effective, env_keys[entry], k=k, need_pairs=need_pairs
                         )
                     )
     return out

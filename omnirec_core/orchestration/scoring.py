@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import time
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -27,9 +26,9 @@ from omnirec_core.orchestration.jobs import (
     PREDICT_FILE,
     Job,
     predict_record,
+    prediction_source,
     read_json,
     rebase,
-    short_hash,
     write_job_record,
 )
 from omnirec_core.orchestration.journal import Journal
@@ -73,7 +72,7 @@ class JobScorer:
         rec = predict_record(job.path, job.k, need_pairs, exclude_val=job.exclude_val)
         if rec is None:
             return "pending"
-        source = _pred_source(rec)
+        source = prediction_source(rec)
         info = read_json(job.path / JOB_FILE) or {}
         # Reused only when computed from these predictions and unchanged since (its hash
         # is in job.json); anything else is scored again from the stored predictions.
@@ -156,11 +155,3 @@ def _lists(columns: dict[str, np.ndarray], *, made_for: int, k: int) -> pd.DataF
 def _covers(evaluator: Evaluator, result: JobResult) -> bool:
     """Whether a stored result has every value the evaluator asks for."""
     return all(label in result.values for m in evaluator.metrics for label in m.labels())
-
-
-def _pred_source(rec: dict[str, Any]) -> str:
-    """Identity of the predictions a result was computed from (their column hashes)."""
-    return short_hash(
-        {p: {c: v["sha256"] for c, v in rec[p]["columns"].items()} for p in ("topk", "pairs") if rec.get(p)},
-        n=16,
-    )

@@ -15,6 +15,7 @@ from omnirec_core.evaluation.result import METRICS_FILE, JobResult, ResultsError
 from omnirec_core.evaluation.resultset import JobFailure, ResultSet
 from omnirec_core.orchestration.errortext import summary
 from omnirec_core.orchestration.jobs import FAILED_FILE, JOB_FILE, dataset_labels, read_json
+from omnirec_core.orchestration.search import SEARCH_FILE, search_summary
 from omnirec_core.runner.fs import sha256_file
 
 
@@ -25,6 +26,16 @@ def job_records(checkpoint_dir: Path) -> list[tuple[Path, dict[str, Any]]]:
         rec = read_json(path)
         if rec is not None:
             out.append((path.parent, rec))
+    return out
+
+
+def search_records(checkpoint_dir: Path) -> list[dict[str, Any]]:
+    """The ``search.json`` of every tuning search under a checkpoint tree."""
+    out = []
+    for path in sorted(checkpoint_dir.glob(f"*/*-search-*/{SEARCH_FILE}")):
+        rec = read_json(path)
+        if rec is not None:
+            out.append(rec)
     return out
 
 
@@ -83,6 +94,8 @@ def iter_job_results(
     dirs = {p.parent for p in root.rglob(METRICS_FILE)} | {p.parent for p in root.rglob(JOB_FILE)}
     for job_dir in sorted(dirs):
         info = _job_info(job_dir, root)
+        if info.get("trial") and not (job_dir / METRICS_FILE).exists():
+            continue  # a tuning trial: its score is in its search's record
         where = (str(info.get("dataset")), str(info.get("algorithm")), "", info.get("fold"))
         if info.get("status") == "failed" or not (job_dir / METRICS_FILE).exists():
             if info.get("status") == "failed":
@@ -109,8 +122,12 @@ def load_checkpoint_results(checkpoint_dir: str | Path, *, per_user: bool = True
     """
     jobs = list(iter_job_results(checkpoint_dir, per_user=per_user))
     idents = [(str(info.get("dataset")), str(info.get("dataset_key", ""))) for info, _ in jobs]
-    labels = dataset_labels(idents)
+    searches = search_records(Path(checkpoint_dir))
+    search_idents = [(str(rec.get("dataset")), str(rec.get("dataset_key", ""))) for rec in searches]
+    labels = dataset_labels(idents + search_idents)
     results = ResultSet()
+    for ident, rec in zip(search_idents, searches):
+        results.add_search(search_summary(rec, labels[ident]))
     for ident, (info, outcome) in zip(idents, jobs):
         config, fold, algorithm = info.get("config") or {}, info.get("fold"), str(info.get("algorithm"))
         if isinstance(outcome, JobFailure):

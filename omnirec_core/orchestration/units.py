@@ -24,7 +24,6 @@ from omnirec_core.orchestration.events import EventSink, JobEvent
 from omnirec_core.orchestration.jobs import (
     FAILED_FILE,
     MODEL_DIR,
-    PRED_DIR,
     Job,
     fit_done,
     predict_record,
@@ -34,6 +33,7 @@ from omnirec_core.orchestration.jobs import (
     write_predict_record,
 )
 from omnirec_core.orchestration.runner_process import RunnerCrashed, RunnerHung, RunnerProcess
+from omnirec_core.orchestration.search import Search, SearchSpec
 from omnirec_core.orchestration.tls import RunCA
 from omnirec_core.runner.fs import atomic_write_json
 from omnirec_core.runner.messages import FitMessage, PredictMessage
@@ -65,6 +65,8 @@ class UnitSpec:
     tmp_dir: str = ""
     #: False for in-place runs (the caller's interpreter): its environment is kept as it is.
     isolated: bool = True
+    #: A tuning search (one algorithm on one dataset); its trials replace the job list.
+    search: SearchSpec | None = None
 
     def save(self, path: Path) -> None:
         atomic_write_json(path, asdict(self))
@@ -76,7 +78,8 @@ class UnitSpec:
         if data is None:
             raise FileNotFoundError(f"unit spec {path} is missing or unreadable")
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
-        return cls(**{**known, "jobs": [Job.from_dict(j) for j in data.get("jobs", [])]})
+        search = SearchSpec(**known["search"]) if known.get("search") else None
+        return cls(**{**known, "jobs": [Job.from_dict(j) for j in data.get("jobs", [])], "search": search})
 
     def part(self, jobs: list[Job], parent: str, threads: int) -> UnitSpec:
         """A spec for some of this unit's jobs (a cluster task's share)."""
@@ -149,7 +152,7 @@ def predict_message(job: Job, spec: UnitSpec) -> PredictMessage:
         exclude_val=job.exclude_val,
         users=job.users,
         pairs=job.pairs,
-        out_dir=str(job.path / PRED_DIR),
+        out_dir=str(job.path / job.pred_dir),
     )
 
 
@@ -206,7 +209,10 @@ def _timed_call(
 
 def _run_job(job: Job, spec: UnitSpec, runner: _Runner, emit: EventSink) -> None:
     need_pairs = job.pairs is not None
-    if predict_record(job.path, job.k, need_pairs, exclude_val=job.exclude_val) is not None:
+    if (
+        predict_record(job.path, job.k, need_pairs, exclude_val=job.exclude_val, record=job.record_file)
+        is not None
+    ):
         emit(JobEvent(job.key, "predict", "skipped"))
         return
     (job.path / FAILED_FILE).unlink(missing_ok=True)
@@ -223,15 +229,27 @@ def _run_job(job: Job, spec: UnitSpec, runner: _Runner, emit: EventSink) -> None
         emit(JobEvent(job.key, "fit", "done"))
     emit(JobEvent(job.key, "predict", "started"))
     reply, usage = _timed_call(runner, "predict", predict_message(job, spec).to_body(), timings)
-    write_predict_record(job.path, job.k, reply, exclude_val=job.exclude_val)
+    write_predict_record(job.path, job.k, reply, exclude_val=job.exclude_val, record=job.record_file)
     write_job_record(
         job,
-        status="predicted",
+        status="predicted" if job.predict_to == "test" else "validated",
         timings=timings,
         peak_rss_mib=usage.get("peak_rss_mib"),
         versions=runner.hello,
     )
     emit(JobEvent(job.key, "predict", "done"))
+
+
+def _run_trial(job: Job, spec: UnitSpec, runner: _Runner, sink: EventSink) -> None:
+    """One trial job of a search: its failure is recorded and raised to the search."""
+    job.path.mkdir(parents=True, exist_ok=True)
+    try:
+        _run_job(job, spec, runner, sink)
+    except Exception as exc:
+        _record_failure(job, exc, sink)
+        if isinstance(exc, (RunnerCrashed, RunnerHung)):
+            runner.drop()
+        raise
 
 
 def _record_failure(job: Job, exc: BaseException, sink: EventSink, *, phase: str = "") -> None:
@@ -269,8 +287,16 @@ def execute_unit(spec_path: Path, emit: EventSink | None = None, engine_job_id: 
         RunCA(base_dir=base) as ca,
     ):
         runner = _Runner(spec, ca, log_dir, Path(scratch))
+        jobs = list(spec.jobs)
         try:
-            for n, job in enumerate(spec.jobs):
+            if spec.search is not None:
+                outcome = Search(spec.search, lambda job: _run_trial(job, spec, runner, sink), sink).run(
+                    lambda: runner.start_failure
+                )
+                if outcome.status == "failed":
+                    failed.append(spec.search.key)
+                jobs += outcome.selected
+            for n, job in enumerate(jobs):
                 job.path.mkdir(parents=True, exist_ok=True)
                 try:
                     _run_job(job, spec, runner, sink)
@@ -279,7 +305,7 @@ def execute_unit(spec_path: Path, emit: EventSink | None = None, engine_job_id: 
                     failed.append(job.key)
                     if runner.start_failure is not None:
                         # A runner that cannot start will not start for the next job either.
-                        for rest in spec.jobs[n + 1 :]:
+                        for rest in jobs[n + 1 :]:
                             _record_failure(rest, runner.start_failure, sink, phase="start")
                             failed.append(rest.key)
                         break

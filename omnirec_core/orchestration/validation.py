@@ -15,8 +15,12 @@ from omnirec_core.data.dataset import FoldedData, RecSysDataSet, SplitData
 from omnirec_core.errors import OmniRecError
 from omnirec_core.evaluation.evaluator import Evaluator
 from omnirec_core.experiment.plan import ExperimentPlan
+from omnirec_core.experiment.runfile import build_evaluator
+from omnirec_core.experiment.samplers import make_sampler, split_space
+from omnirec_core.experiment.selection import Selection
+from omnirec_core.experiment.spaces import IntRange, RandomRange, Space
 from omnirec_core.plugin.manager import get_runner
-from omnirec_core.plugin.specs import AlgorithmSpec, RunnerSpec, config_problem
+from omnirec_core.plugin.specs import AlgorithmSpec, Param, RunnerSpec, config_problem
 
 Resolved = dict[str, tuple[RunnerSpec, AlgorithmSpec]]
 
@@ -64,17 +68,104 @@ def validate_plan(plan: ExperimentPlan, evaluator: Evaluator) -> Resolved:
             )
         if needs_topk and "topk" not in algo.predictions:
             raise ValidationError(f"{full} produces no ranked lists, so ranking metrics cannot score it")
-        if algo.declared is not None:
+        if plan.selection is not None:
+            check_search(plan, name, full, algo)
+        else:
+            if plan.tunes(name):
+                raise ValidationError(
+                    f"{full} is marked tune = true, but the plan has no selection: add a [selection] "
+                    "table (or ExperimentPlan(selection=Selection(...)))"
+                )
             for cfg in plan.expand(name):
-                problem = config_problem(full, algo.declared, cfg)
+                problem = (
+                    config_problem(full, algo.declared or (), cfg) if algo.declared is not None else None
+                )
                 if problem is not None:
                     raise ValidationError(problem)
         resolved[name] = (runner, algo)
+    if plan.selection is not None:
+        check_selection_metric(plan.selection, resolved)
     return resolved
 
 
-def validate_datasets(datasets: list[RecSysDataSet[Any]], resolved: Resolved, evaluator: Evaluator) -> None:
-    """Check that every dataset is split and suits every algorithm and metric of the plan."""
+def check_selection_metric(selection: Selection, resolved: Resolved) -> None:
+    """The selection metric exists and can score every algorithm's predictions."""
+    try:
+        metrics = build_evaluator([selection.metric]).metrics
+    except OmniRecError as exc:
+        raise ValidationError(f"selection metric: {exc}") from None
+    if len(metrics) != 1 or len(metrics[0].labels()) != 1:
+        raise ValidationError(
+            f"selection metric must be one metric at one cutoff, e.g. 'NDCG@10', got {selection.metric!r}"
+        )
+    kind = "rating" if metrics[0].kind == "rating" else "topk"
+    for runner, algo in resolved.values():
+        if kind not in algo.predictions:
+            what = "ratings" if kind == "rating" else "ranked lists"
+            raise ValidationError(
+                f"{runner.name}.{algo.name} produces no {what}, so the selection metric "
+                f"{selection.metric} cannot score it; choose another selection metric"
+            )
+
+
+def check_search(plan: ExperimentPlan, entry: str, full: str, algo: AlgorithmSpec) -> None:
+    """The space an algorithm searches suits its declared parameters and the sampler."""
+    assert plan.selection is not None
+    space, constants = split_space(plan.search_config(entry, algo.search_space))
+    if plan.tunes(entry) and not algo.search_space:
+        raise ValidationError(
+            f"{full} declares no search space, so tune = true has nothing to search; "
+            "give the values to search in its config instead"
+        )
+    declared = algo.declared
+    if declared is not None:
+        problem = config_problem(full, declared, {**constants, **dict.fromkeys(space)})
+        unknown = problem if problem is not None and "does not accept" in problem else None
+        if unknown is not None:
+            raise ValidationError(unknown)
+        problem = config_problem(full, declared, constants)
+        if problem is not None:
+            raise ValidationError(problem)
+        for key, dim in sorted(space.items()):
+            param = next(p for p in declared if p.name == key)
+            why = _space_problem(param, dim)
+            if why is not None:
+                raise ValidationError(f"{full}: the search space of {key} {why}")
+    try:
+        make_sampler(plan.selection.sampler, space, 0, full, maximize=True)
+    except OmniRecError as exc:
+        raise ValidationError(str(exc)) from None
+
+
+def _space_problem(param: Param, space: Space) -> str | None:
+    """Why values drawn from ``space`` may not suit ``param`` (None: they all do)."""
+    choices = space.choices()
+    if choices is not None:
+        for value in choices:
+            why = param.problem(value)
+            if why is not None:
+                return f"has a value that {why.replace('must be', 'is not', 1)}"
+        return None
+    bounds = space.bounds()
+    if bounds is None:
+        return None
+    types = param.types
+    integral = isinstance(space, IntRange) or (isinstance(space, RandomRange) and space.integral)
+    if int in types and float not in types and not integral:
+        return f"draws floats, but {param.name} must be an integer: use {{int = [lo, hi]}} (IntRange)"
+    for end in bounds:
+        value = int(end) if integral else float(end)
+        why = param.problem(value)
+        if why is not None:
+            return f"reaches {value:g}, but {param.name} {why}"
+    return None
+
+
+def validate_datasets(
+    datasets: list[RecSysDataSet[Any]], resolved: Resolved, evaluator: Evaluator, *, selection: bool = False
+) -> None:
+    """Check that every dataset is split and suits every algorithm and metric of the plan
+    (``selection``: and has a validation part to select on)."""
     if not datasets:
         raise ValidationError("no dataset given: pass a split RecSysDataSet (or a list of them)")
     needs_ratings = bool(evaluator.needs_ratings())
@@ -88,6 +179,12 @@ def validate_datasets(datasets: list[RecSysDataSet[Any]], resolved: Resolved, ev
             )
         if isinstance(ds.data, FoldedData) and not ds.data.folds:
             raise ValidationError(f"dataset {ds.name!r} has no folds")
+        splits = [ds.data] if isinstance(ds.data, SplitData) else ds.data.folds
+        if selection and any(s.val is None for s in splits):
+            raise ValidationError(
+                f"tuning selects on validation data, but dataset {ds.name!r} has no validation part; "
+                "split with one, e.g. UserHoldout(0.2, val_size=0.1), or drop the selection"
+            )
         if needs_ratings and ds.feedback != "explicit":
             raise ValidationError(
                 f"rating metrics (RMSE/MAE) need explicit ratings, but dataset {ds.name!r} is implicit; "
@@ -107,5 +204,5 @@ def validate_datasets(datasets: list[RecSysDataSet[Any]], resolved: Resolved, ev
 def validate_run(datasets: list[RecSysDataSet[Any]], plan: ExperimentPlan, evaluator: Evaluator) -> Resolved:
     """:func:`validate_plan` then :func:`validate_datasets`."""
     resolved = validate_plan(plan, evaluator)
-    validate_datasets(datasets, resolved, evaluator)
+    validate_datasets(datasets, resolved, evaluator, selection=plan.selection is not None)
     return resolved

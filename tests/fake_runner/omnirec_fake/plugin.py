@@ -40,6 +40,7 @@ def omnirec_runners() -> list[RunnerSpec]:
                 AlgorithmSpec(
                     "ItemCF",
                     params=(*COMMON, Param("shrink", float, default=0.0, low=0)),
+                    search_space={"shrink": {"loguniform": [0.1, 100.0]}},
                     feedback=("implicit",),
                     description="dense item-item cosine (small data only)",
                 ),
