@@ -42,6 +42,7 @@ _EXPORTS: dict[str, str] = {
     "LogUniform": "omnirec_core.experiment.spaces",
     "IntRange": "omnirec_core.experiment.spaces",
     "Categorical": "omnirec_core.experiment.spaces",
+    "Selection": "omnirec_core.experiment.selection",
     "Evaluator": "omnirec_core.evaluation.evaluator",
     "LocalExecutor": "omnirec_core.orchestration.executors.local",
     "SlurmExecutor": "omnirec_core.orchestration.executors",

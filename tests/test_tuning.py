@@ -339,6 +339,9 @@ def test_best_value_on_the_edge_of_its_range_is_reported() -> None:
         "Fake.ItemCF: best n=10 is the lower bound of the range [10, 100]; widen it",
     ]
     assert search.edges(trials, 1) == []  # inside the ranges (on a log scale for l2)
+    # A list's edge is its smallest or largest value, however far the others are.
+    wide = edge_search({"l2": [1.0, 428.0, 1e5]})
+    assert wide.edges(trials_of(({"l2": 428.0}, 0.3), ({"l2": 1.0}, 0.2)), 0) == []
     # Two choices are always "on an edge", and equal scores select nothing in particular.
     assert edge_search({"n": [1, 2]}).edges(trials_of(({"n": 2}, 0.3), ({"n": 1}, 0.2)), 0) == []
     assert (

@@ -360,25 +360,28 @@ class Search:
         notes = []
         for key, value in sorted(trials[best]["config"].items()):
             space = self.space[key]
-            bounds = space.bounds()
-            choices = space.choices()
-            if bounds is None and choices is not None and len(choices) >= 3 and all(map(_is_number, choices)):
-                bounds = (min(choices), max(choices))
-            if bounds is None or not _is_number(value) or bounds[0] == bounds[1]:
+            if not _is_number(value):
                 continue
-            lo, hi = bounds
-            log = isinstance(space, LogUniform) or getattr(space, "log", False)
-            position = (
-                (math.log(value) - math.log(lo)) / (math.log(hi) - math.log(lo))
-                if log and lo > 0
-                else (value - lo) / (hi - lo)
-            )
-            for side, near in (("lower", position <= EDGE), ("upper", position >= 1 - EDGE)):
-                if near:
-                    notes.append(
-                        f"{self.spec.algorithm}: best {key}={value:g} is the {side} bound of the range "
-                        f"[{lo:g}, {hi:g}]; widen it"
-                    )
+            bounds, choices = space.bounds(), space.choices()
+            if bounds is None:  # a list: its smallest or largest value
+                if choices is None or len(choices) < 3 or not all(map(_is_number, choices)):
+                    continue
+                lo, hi = min(choices), max(choices)
+                sides = (("lower", value == lo), ("upper", value == hi))
+            else:  # a range: within EDGE of either end (on a log scale for log ranges)
+                lo, hi = bounds
+                if lo == hi:
+                    continue
+                log = (isinstance(space, LogUniform) or getattr(space, "log", False)) and lo > 0
+                to = math.log if log else float
+                position = (to(value) - to(lo)) / (to(hi) - to(lo))
+                sides = (("lower", position <= EDGE), ("upper", position >= 1 - EDGE))
+            notes += [
+                f"{self.spec.algorithm}: best {key}={value:g} is the {side} bound of the range "
+                f"[{lo:g}, {hi:g}]; widen it"
+                for side, near in sides
+                if near
+            ]
         return notes
 
     def _write(self, status: str, trials: list[dict[str, Any]], best: int | None, **extra: Any) -> None:
