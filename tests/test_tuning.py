@@ -117,6 +117,17 @@ def test_random_sampler_avoids_repeats_and_knows_when_a_small_space_is_exhausted
     assert sampler.propose(3, history) is None
 
 
+def test_tpe_does_not_spend_trials_on_configurations_already_tried() -> None:
+    space = {"n": IntRange(1, 12)}
+    sampler, history = TPESampler(space, 0, "X", maximize=True), []
+    for i in range(12):
+        config = sampler.propose(i, history)
+        assert config is not None
+        history.append(Trial(config, -abs(config["n"] - 6)))  # a peak TPE keeps returning to
+    assert sorted(t.config["n"] for t in history) == list(range(1, 13))
+    assert sampler.propose(12, history) is None
+
+
 def test_split_space_separates_constants() -> None:
     space, constants = split_space({"a": Grid([1, 2]), "b": 3, "c": Grid([4])})
     assert set(space) == {"a"} and constants == {"b": 3, "c": 4}
