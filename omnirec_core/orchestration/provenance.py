@@ -128,6 +128,7 @@ def write_run_record(
             "plan": plan.to_dict(),
             "metrics": [lab for m in evaluator.metrics for lab in m.labels()],
             "metric_definitions": evaluator.definitions(),
+            "relevance_threshold": evaluator.relevance_threshold,
             "k": int(evaluator.max_k() or 0),
             "executor": type(coordinator.executor).__name__,
             "max_workers": coordinator.max_workers,
