@@ -188,8 +188,11 @@ def significance_figure(matrix: dict[str, Any], higher_is_better: bool) -> Figur
         bad="#ffffff"
     )
     image = ax.imshow(value, cmap=cmap, vmin=-1, vmax=1, interpolation="nearest")
-    ax.set_xticks(range(n), [_short(lab, 28) for lab in labels], rotation=60, ha="right")
-    ax.set_yticks(range(n), [_short(lab, 40) for lab in labels])
+    # Many rows: smaller labels (the SVG stays sharp when zoomed in).
+    tick = min(8.5, max(2.5, 0.75 * 72 * (size - 2.0) / n))
+    width = 28 if n <= 30 else 22
+    ax.set_xticks(range(n), [_short(lab, width) for lab in labels], rotation=60, ha="right", fontsize=tick)
+    ax.set_yticks(range(n), [_short(lab, width + 12) for lab in labels], fontsize=tick)
     ax.grid(False)
     if n <= 14:
         for i in range(n):
@@ -203,8 +206,9 @@ def significance_figure(matrix: dict[str, Any], higher_is_better: bool) -> Figur
     bar.ax.set_yticklabels(["≤1e-4 worse", "0.01", "0.05", "1", "0.05", "0.01", "≤1e-4 better"])
     bar.ax.set_ylabel("Holm-adjusted p (row against column)")
     ax.set_xlabel(
-        "below the diagonal: paired t-test; above: "
-        + ("Wilcoxon signed-rank" if matrix["w_p_holm"] else "paired t-test")
+        "below the diagonal: paired t-test; above: Wilcoxon signed-rank"
+        if matrix["w_p_holm"]
+        else "paired t-test on both sides of the diagonal (Wilcoxon left out: see the caption)"
     )
     return fig
 
@@ -214,14 +218,18 @@ def fold_figure(spread: list[dict[str, Any]], label: str) -> Figure:
     fig = Figure(figsize=(WIDTH, _row_height(len(spread), 0.3, 1.1)), layout="constrained")
     ax = fig.subplots()
     n = len(spread)
-    for pos, s in enumerate(reversed(spread)):
-        vals = [v for v in s["values"] if v is not None]
-        if s["mean"] is not None and s["std"] is not None:
-            ax.errorbar(
-                s["mean"], pos, xerr=s["std"], fmt="|", color="#555555", capsize=3, markersize=10, zorder=2
-            )
-        ax.scatter(vals, [pos] * len(vals), s=14, color="#0072B2", alpha=0.85, zorder=3)
-    ax.set_yticks(range(n), [_short(s["row"], 60) for s in reversed(spread)])
+    ys = np.arange(n)[::-1]  # first row on top
+    xs = [v for s in spread for v in s["values"] if v is not None]
+    dots = [y for s, y in zip(spread, ys) for v in s["values"] if v is not None]
+    with_std = [
+        (s["mean"], s["std"], y) for s, y in zip(spread, ys) if s["mean"] is not None and s["std"] is not None
+    ]
+    if with_std:
+        means, stds, at = zip(*with_std)
+        ax.errorbar(means, at, xerr=stds, fmt="|", color="#555555", capsize=3, markersize=10, zorder=2)
+    ax.scatter(xs, dots, s=14, color="#0072B2", alpha=0.85, zorder=3)
+    ax.set_yticks(ys, [_short(s["row"], 60) for s in spread])
+    ax.set_ylim(-0.7, n - 0.3)
     ax.set_xlabel(f"{label} per fold (dots); mean ± std over folds (bar)")
     ax.grid(axis="y", visible=False)
     return fig

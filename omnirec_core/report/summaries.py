@@ -156,11 +156,7 @@ def pairwise(
         return None
     index = {r: i for i, r in enumerate(present)}
     folds = sorted({k[3] for r in present for k in by_row[r]}, key=lambda f: -1 if f is None else f)
-    n = np.zeros((n_rows, n_rows))
-    sum_d = np.zeros((n_rows, n_rows))
-    sum_d2 = np.zeros((n_rows, n_rows))
-    scale = np.zeros(n_rows)
-    matrices = []
+    parts = []
     for fold in folds:
         members = [
             (index[r], jobs[k])
@@ -168,54 +164,86 @@ def pairwise(
             for k in by_row[r]
             if k[3] == fold and label in jobs[k].per_user
         ]
-        users = np.unique(np.concatenate([res.users for _, res in members]))
-        values = np.full((n_rows, len(users)), np.nan)
-        for row, res in members:
-            values[row, np.searchsorted(users, res.users)] = res.per_user[label]
-        mask = np.isfinite(values)
-        x = np.where(mask, values, 0.0)
-        m = mask.astype(np.float64)
-        s = x @ m.T  # s[i, j]: sum of row i's values over users row j also has
-        q = (x * x) @ m.T
-        n += m @ m.T
-        sum_d += s.T - s  # sum of (row j - row i) over shared users
-        sum_d2 += q.T + q - 2.0 * (x @ x.T)
-        scale += (x * x).sum(axis=1)
-        matrices.append(values)
+        if not members:
+            continue
+        first = members[0][1].users
+        if all(np.array_equal(res.users, first) for _, res in members):
+            parts.append((members, first, True))  # the usual case: the same test users for every row
+        else:
+            parts.append((members, np.unique(np.concatenate([res.users for _, res in members])), False))
     iu = np.triu_indices(n_rows, 1)
+    keep = len(iu[0]) * sum(len(users) for _, users, _ in parts) <= budget  # an upper bound
+    n = np.zeros((n_rows, n_rows))
+    sum_d = np.zeros((n_rows, n_rows))  # sum of (row j - row i) over the users both have
+    sum_d2 = np.zeros((n_rows, n_rows))
+    squares = np.zeros(n_rows)
+    matrices: list[tuple[dict[int, int], np.ndarray]] = []  # for the Wilcoxon tests
+    for members, users, aligned in parts:
+        members = sorted(members, key=lambda m: m[0])
+        rows_here = np.array([i for i, _ in members])
+        values = np.full((len(members), len(users)), np.nan)
+        for pos, (_, res) in enumerate(members):
+            values[pos, slice(None) if aligned else np.searchsorted(users, res.users)] = res.per_user[label]
+        mask = np.isfinite(values)
+        at = np.ix_(rows_here, rows_here)
+        if (mask == mask[:1]).all():
+            # The usual case: every row has the same users (NaN for the same ones), so one
+            # product gives every pair's cross sums; the rest are per-row sums.
+            x = values if mask[0].all() else values[:, mask[0]]
+            row_sum, row_sq = x.sum(axis=1), (x * x).sum(axis=1)
+            n[at] += x.shape[1]
+            sum_d[at] += row_sum[None, :] - row_sum[:, None]
+            sum_d2[at] += row_sq[:, None] + row_sq[None, :] - 2.0 * (x @ x.T)
+        else:
+            x = np.where(mask, values, 0.0)
+            m = mask.astype(np.float64)
+            s = x @ m.T  # s[i, j]: sum of row i's values over the users row j also has
+            q = (x * x) @ m.T
+            n[at] += m @ m.T
+            sum_d[at] += s.T - s
+            sum_d2[at] += q.T + q - 2.0 * (x @ x.T)
+            row_sq = (x * x).sum(axis=1)
+        squares[rows_here] += row_sq
+        if keep:
+            matrices.append(({int(r): k for k, r in enumerate(rows_here)}, values))
+    nn, total, total2 = n[iu], sum_d[iu], sum_d2[iu]
     t_p = np.full((n_rows, n_rows), np.nan)
     diff = np.full((n_rows, n_rows), np.nan)
     with np.errstate(divide="ignore", invalid="ignore"):
-        mean = sum_d / n
-        var = (sum_d2 - n * mean**2) / (n - 1)
-        ms = (scale[:, None] + scale[None, :]) / np.maximum(n, 1)  # size of the values themselves
-        for i, j in zip(*iu):
-            if n[i, j] < 2:
-                continue
-            diff[i, j], diff[j, i] = -mean[i, j], mean[i, j]
-            tiny = 1e-12 * max(ms[i, j], 1e-300)
-            if var[i, j] <= tiny:  # every difference the same value
-                p = 1.0 if abs(mean[i, j]) <= math.sqrt(tiny) else 0.0
-                diff[i, j], diff[j, i] = (0.0, 0.0) if p == 1.0 else (diff[i, j], diff[j, i])
-            else:
-                t = mean[i, j] / math.sqrt(var[i, j] / n[i, j])
-                p = float(2.0 * stats.t.sf(abs(t), n[i, j] - 1))
-            t_p[i, j] = t_p[j, i] = p
+        mean = total / nn
+        var = (total2 - nn * mean**2) / (nn - 1)
+        # Rounding leaves a trace of variance where every difference is the same value.
+        tiny = 1e-12 * np.maximum((squares[iu[0]] + squares[iu[1]]) / np.maximum(nn, 1), 1e-300)
+        valid = nn >= 2
+        same = valid & (var <= tiny)
+        zero = same & (np.abs(mean) <= np.sqrt(tiny))
+        t = mean / np.sqrt(var / nn)
+        p = 2.0 * stats.t.sf(np.abs(t), np.maximum(nn - 1, 1))
+    p = np.where(same, np.where(zero, 1.0, 0.0), p)
+    p = np.where(valid, p, np.nan)
+    mean = np.where(zero, 0.0, np.where(valid, mean, np.nan))
+    t_p[iu], t_p[iu[::-1]] = p, p
+    diff[iu], diff[iu[::-1]] = -mean, mean
     t_holm = _holm_matrix(t_p, iu)
-    paired_values = int(n[iu].sum())
+    paired_values = int(nn.sum())
     w_p = w_holm = None
     note = ""
-    if paired_values <= budget:
+    if keep and paired_values <= budget:
         w_p = np.full((n_rows, n_rows), np.nan)
-        for i, j in zip(*iu):
-            a = np.concatenate([v[i][np.isfinite(v[i]) & np.isfinite(v[j])] for v in matrices])
-            b = np.concatenate([v[j][np.isfinite(v[i]) & np.isfinite(v[j])] for v in matrices])
-            if len(a):
-                w_p[i, j] = w_p[j, i] = wilcoxon_test(a, b)[1]
+        for i, j in zip(iu[0].tolist(), iu[1].tolist()):
+            a_parts, b_parts = [], []
+            for where, v in matrices:
+                if i in where and j in where:
+                    a, b = v[where[i]], v[where[j]]
+                    ok = np.isfinite(a) & np.isfinite(b)
+                    a_parts.append(a[ok])
+                    b_parts.append(b[ok])
+            if a_parts and sum(map(len, a_parts)):
+                w_p[i, j] = w_p[j, i] = wilcoxon_test(np.concatenate(a_parts), np.concatenate(b_parts))[1]
         w_holm = _holm_matrix(w_p, iu)
     else:
         note = (
-            f"Wilcoxon tests left out: {len(iu[0])} pairs over {paired_values:,} paired values exceed "
+            f"Wilcoxon tests left out: {len(iu[0]):,} pairs over {paired_values:,} paired values exceed "
             f"the {budget:,} the report runs; `omnirec results --compare BASELINE` runs them against one baseline"
         )
     return {
