@@ -29,7 +29,7 @@ from omnirec_core.experiment.runfile import load_run_file
 from omnirec_core.orchestration.planning import dataset_key
 from omnirec_core.orchestration.tree import load_checkpoint_results
 from omnirec_core.random import get_random_state, set_random_state
-from omnirec_core.report import ReportError, build, summaries
+from omnirec_core.report import ReportError, build, plots, summaries
 from omnirec_core.report.reproduce import derive_run_file
 from tests.support import report_tree
 
@@ -427,3 +427,29 @@ def test_missing_extra_says_how_to_install_it(
     res = CliRunner().invoke(main, ["report", str(tree), "-o", str(tmp_path / "r.html")])
     assert res.exit_code == 2 and "pip install 'omnirec-core[report]'" in res.output
     assert "Traceback" not in res.output
+
+
+def test_rating_metric_lower_is_better_and_no_cutoffs(tmp_path: Path) -> None:
+    from omnirec_core import RMSE, Evaluator, ExperimentPlan, RecSysDataSet, UserHoldout
+    from omnirec_core.data.synthetic import generate
+    from tests.support import experiment
+
+    ds = UserHoldout(0.2).process(RecSysDataSet.from_dataframe(generate(80, 50, 1500, seed=2), name="rated"))
+    plan = ExperimentPlan("rated")
+    plan.add_algorithm("Fake.Pop")
+    plan.add_algorithm("Fake.Random")
+    experiment.run(tmp_path / "ck", ds, plan, Evaluator(RMSE()))
+    out = build(tmp_path / "ck", tmp_path / "r.html")
+    page = Page(out.read_text())
+    data = page.data()
+    assert data["metric"] == "RMSE" and data["higher_is_better"] is False
+    assert "no curve over k" in out.read_text()
+    kinds = sorted(img["data-plot"] for img in page.images)
+    assert kinds == ["cost", "dataset", "distribution", "significance"]
+    m = data["datasets"]["rated"]["pairwise"]
+    means = {b["row"]: b["mean"] for b in data["datasets"]["rated"]["distributions"]}
+    _, colour = plots.significance_colours(m, higher_is_better=False)
+    lower_rmse = 0 if means[m["rows"][0]] < means[m["rows"][1]] else 1
+    # Blue (positive) where the row is better: for RMSE, the row with the lower error.
+    assert colour[lower_rmse, 1 - lower_rmse] > 0 > colour[1 - lower_rmse, lower_rmse]
+    assert m["t_p"][0][1] < 0.05  # popularity and random scores differ

@@ -85,6 +85,7 @@ class _Builder:
         self.baseline = baseline
         self.alpha = alpha
         self.plots: list[Plot] = []
+        self.anchors: set[str] = set()
         self.data: dict[str, Any] = {
             "metric": tree.metric,
             "higher_is_better": tree.higher_is_better,
@@ -97,10 +98,19 @@ class _Builder:
     def plot(self, kind: str, key: str, title: str, caption: str, draw: Any) -> Plot:
         from omnirec_core.report import plots
 
-        p = Plot(f"{kind}-{_slug(key)}", kind, title, caption, plots.render(draw))
+        p = Plot(self.unique(f"{kind}-{_slug(key)}"), kind, title, caption, plots.render(draw))
         p.file = f"{len(self.plots) + 1:02d}-{p.id}.svg"
         self.plots.append(p)
         return p
+
+    def unique(self, anchor: str) -> str:
+        """``anchor``, or with a number appended when the page has it already."""
+        found, n = anchor, 1
+        while found in self.anchors:
+            n += 1
+            found = f"{anchor}-{n}"
+        self.anchors.add(found)
+        return found
 
     # ---- sections ----------------------------------------------------------------------
 
@@ -146,7 +156,7 @@ class _Builder:
         metric = tree.metric
         out: dict[str, Any] = {
             "label": label,
-            "anchor": "ds-" + _slug(label),
+            "anchor": self.unique("ds-" + _slug(label)),
             "id": tree.dataset_ids.get(label, ""),
             "record": rec,
             "table": model,
@@ -185,7 +195,8 @@ class _Builder:
             )
         else:
             out["notes"]["metric_k"] = (
-                "Every metric was computed at one cutoff; add more (e.g. NDCG@5, NDCG@10, NDCG@20) for curves over k."
+                "No metric was computed at two or more cutoffs, so there is no curve over k; "
+                "ask for more (e.g. NDCG@5, NDCG@10, NDCG@20)."
             )
         if metric is not None:
             boxes = summaries.distributions(results, label, metric)

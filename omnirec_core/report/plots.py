@@ -167,20 +167,28 @@ def distribution_figure(boxes: list[dict[str, Any]], label: str) -> Figure:
     return fig
 
 
-def significance_figure(matrix: dict[str, Any], higher_is_better: bool) -> Figure:
-    """The pairwise matrix: Holm-adjusted p of the paired t-test below the diagonal and of the
-    Wilcoxon test above (t-test on both sides when Wilcoxon was left out); colour = how
-    small p is, blue where the row is better, red where it is worse."""
-    labels = matrix["rows"]
-    n = len(labels)
+def significance_colours(matrix: dict[str, Any], higher_is_better: bool) -> tuple[np.ndarray, np.ndarray]:
+    """The p shown in each cell (t-test below the diagonal, Wilcoxon above when there) and its
+    colour value in [-1, 1]: sign = the row is better (+) or worse (-) than the column,
+    size = -log10(p) / 4 (p <= 1e-4: full colour, p = 1: none)."""
+    n = len(matrix["rows"])
     lower = np.array([[np.nan if v is None else v for v in r] for r in matrix["t_p_holm"]])
     upper_src = matrix["w_p_holm"] or matrix["t_p_holm"]
     upper = np.array([[np.nan if v is None else v for v in r] for r in upper_src])
     diff = np.array([[np.nan if v is None else v for v in r] for r in matrix["diff"]])
     p = np.where(np.tri(n, k=-1, dtype=bool), lower, upper)
     better = np.sign(diff) * (1 if higher_is_better else -1)
-    strength = np.clip(-np.log10(np.clip(p, 1e-300, 1.0)) / 4.0, 0, 1)  # p = 1e-4 or less: full colour
-    value = np.where(np.isfinite(p), better * strength, np.nan)
+    strength = np.clip(-np.log10(np.clip(p, 1e-300, 1.0)) / 4.0, 0, 1)
+    return p, np.where(np.isfinite(p), better * strength, np.nan)
+
+
+def significance_figure(matrix: dict[str, Any], higher_is_better: bool) -> Figure:
+    """The pairwise matrix: Holm-adjusted p of the paired t-test below the diagonal and of the
+    Wilcoxon test above (t-test on both sides when Wilcoxon was left out); colour = how
+    small p is, blue where the row is better, red where it is worse."""
+    labels = matrix["rows"]
+    n = len(labels)
+    p, value = significance_colours(matrix, higher_is_better)
     size = min(WIDTH, 2.2 + 0.42 * n)
     fig = Figure(figsize=(WIDTH, size + 0.6), layout="constrained")
     ax = fig.subplots()
