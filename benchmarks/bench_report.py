@@ -9,8 +9,11 @@ and a dataset record. Measured, each in a fresh process on the same tree:
 - report: ``omnirec report`` with the same options (the same tables plus every plot,
   pairwise tests over all 4,950 pairs, per-user distributions summarised, the page written).
 
-Prints the wall time and peak memory of both, their ratio and the size of the page
-(targets: the report builds in seconds, under a minute, and the page stays under 5 MB).
+Prints the wall time and peak memory of both, their ratio and the size of the page, and the
+load average (the figures are only comparable on a quiet machine; the ratio, measured in
+the same run, much more so). Targets: the report costs at most twice what
+``omnirec results --compare`` costs on the same tree (the tables' own paired tests are a
+large part of both), and the page stays under 5 MB.
 
     nice python benchmarks/bench_report.py [--rows 100] [--folds 5] [--users 100000] [--keep DIR]
 """
@@ -145,8 +148,9 @@ def main() -> None:
         print(
             f"report / baseline: {rep_s / base_s:.2f}x time, {rep_mib / base_mib:.2f}x memory; page {page:.2f} MB"
         )
-        ok = rep_s < 60 and page < 5
-        print(f"targets (report < 60 s, page < 5 MB): {'OK' if ok else 'MISSED'}")
+        ok = rep_s / base_s <= 2 and page < 5
+        print(f"load average while measuring: {os.getloadavg()[1]:.1f} on {os.cpu_count()} CPUs")
+        print(f"targets (report <= 2x baseline, page < 5 MB): {'OK' if ok else 'MISSED'}")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
