@@ -5,8 +5,8 @@
 
 Needs the ``report`` extra (matplotlib, Jinja2): ``pip install 'omnirec-core[report]'``.
 Modules: :mod:`~.records` reads the tree, :mod:`~.summaries` computes what the plots
-show, :mod:`~.plots` draws them, :mod:`~.reproduce` derives a run file, :mod:`~.build`
-puts the page together from ``templates/``.
+show, :mod:`~.plots` draws them, :mod:`~.reproduce` derives a run file, :mod:`~.sections`
+assembles what each section shows, :mod:`~.build` renders it with ``templates/``.
 """
 
 from __future__ import annotations
