@@ -4,4 +4,11 @@ command -v "$PYTHON" >/dev/null 2>&1 || PYTHON=python3
 if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
-.venv/bin/python -m pip install -q --upgrade pip
+
+# pip install into ./.venv, quietly: setuptools' banner about editable installs is a
+# Python warning printed by the build backend, which PYTHONWARNINGS silences.
+pip_install() {
+  PYTHONWARNINGS=ignore .venv/bin/python -m pip install -q "$@"
+}
+
+pip_install --upgrade pip

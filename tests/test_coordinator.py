@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 
 from omnirec_core import (
+    HR,
     NDCG,
     RMSE,
     Evaluator,
@@ -76,8 +77,6 @@ def test_added_metric_is_computed_from_stored_predictions(checkpoint_dir: Path) 
     experiment.run(checkpoint_dir)
     fits = mtimes(checkpoint_dir, "fit.json")
     preds = mtimes(checkpoint_dir, "predict.json")
-    from omnirec_core import HR
-
     ev = experiment.run(checkpoint_dir, evaluator=Evaluator(NDCG([5, 10]), Recall(10), HR(10)))
     assert "HR" in set(ev.get_results()["metric"])
     assert mtimes(checkpoint_dir, "fit.json") == fits
@@ -92,6 +91,23 @@ def test_larger_cutoff_repredicts_without_refitting(checkpoint_dir: Path) -> Non
     assert set(ev.get_results()["k"]) == {20}
     assert mtimes(checkpoint_dir, "fit.json") == fits
     assert all(mtimes(checkpoint_dir, "predict.json")[k] != v for k, v in preds.items())
+
+
+def test_smaller_cutoff_reuses_stored_lists_and_matches_a_clean_run(
+    checkpoint_dir: Path, tmp_path: Path
+) -> None:
+    experiment.run(checkpoint_dir)  # NDCG@5, NDCG@10, Recall@10: lists of 10
+    preds = mtimes(checkpoint_dir, "predict.json")
+    n_events = len(Journal(checkpoint_dir).read())
+    ev = experiment.run(checkpoint_dir, evaluator=Evaluator(NDCG([3]), HR([3])))
+    assert mtimes(checkpoint_dir, "predict.json") == preds  # nothing deleted, nothing re-predicted
+    again = Journal(checkpoint_dir).read()[n_events:]
+    assert not [e for e in again if e["phase"] in ("fit", "predict")]
+    assert not [e for e in again if e["event"] == "failed"]
+    clean = experiment.run(tmp_path / "clean", evaluator=Evaluator(NDCG([3]), HR([3])))
+    got = ev.get_results().drop(columns="dataset").sort_values(["algorithm", "config", "metric"])
+    want = clean.get_results().drop(columns="dataset").sort_values(["algorithm", "config", "metric"])
+    assert len(got) == 2 * 4 and got["value"].tolist() == pytest.approx(want["value"].tolist())
 
 
 def test_changed_artifacts_are_detected_and_redone(checkpoint_dir: Path) -> None:
@@ -255,6 +271,10 @@ def test_parallel_workers_give_the_same_results(tmp_path: Path) -> None:
         ({"Nope.Pop": {}}, "unknown runner 'Nope'"),
         ({"Fake.Popp": {}}, "Did you mean Fake.Pop"),
         ({"Fake.Pop": {"shrinkage": 1}}, "does not accept config key(s) 'shrinkage'"),
+        ({"Fake.ItemCF": {"shrink": "abc"}}, "Fake.ItemCF: shrink must be a number ≥ 0, got 'abc'"),
+        ({"Fake.ItemCF": {"shrink": [1.0, -2.0]}}, "Fake.ItemCF: shrink must be a number ≥ 0, got -2.0"),
+        ({"Fake.Pop": {"fault": "explode"}}, "fault must be one of 'crash_fit'"),
+        ({"Fake.Pop": {"children": 1.5}}, "children must be an integer ≥ 0, got 1.5"),
     ],
 )
 def test_validation_errors_are_one_clear_message(
@@ -266,7 +286,9 @@ def test_validation_errors_are_one_clear_message(
     with pytest.raises(SystemExit) as err:
         experiment.run(checkpoint_dir, p=p)
     assert message in str(err.value)
+    assert "\n" not in str(err.value)  # one line
     assert not list(checkpoint_dir.rglob("job.json"))
+    assert not (checkpoint_dir / "units").exists()  # no runner was started
 
 
 def test_unsplit_dataset_and_metric_mismatch_are_rejected(checkpoint_dir: Path) -> None:
@@ -275,8 +297,12 @@ def test_unsplit_dataset_and_metric_mismatch_are_rejected(checkpoint_dir: Path) 
     raw = RecSysDataSet.from_dataframe(generate(50, 30, 500, seed=1), name="raw")
     with pytest.raises(SystemExit, match="is not split"):
         experiment.run(checkpoint_dir, ds=raw)
-    with pytest.raises(SystemExit, match="need explicit ratings"):
+    with pytest.raises(SystemExit, match=r"Fake\.ItemCF cannot predict ratings"):
         experiment.run(checkpoint_dir, evaluator=Evaluator(RMSE()))
+    pop = ExperimentPlan("pop")
+    pop.add_algorithm("Fake.Pop")
+    with pytest.raises(SystemExit, match="need explicit ratings"):
+        experiment.run(checkpoint_dir, p=pop, evaluator=Evaluator(RMSE()))
     with pytest.raises(SystemExit, match="implicit feedback"):
         explicit = RecSysDataSet.from_dataframe(generate(50, 30, 500, seed=1), name="explicit")
         from omnirec_core import RandomHoldout
@@ -304,12 +330,6 @@ def test_relative_checkpoint_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     ev = experiment.run(Path("rel") / "ck")
     assert len(ev.get_results()) == 12
     assert len(list((tmp_path / "rel" / "ck").rglob("metrics.json"))) == 4
-
-
-def test_tmp_dir_is_used_and_own_tmp_removed(checkpoint_dir: Path, tmp_path: Path) -> None:
-    given = tmp_path / "mytmp"
-    experiment.run(checkpoint_dir, tmp_dir=given)
-    assert given.is_dir()
 
 
 @pytest.mark.slow

@@ -148,15 +148,15 @@ def test_wheel_member_with_wrong_checksum_is_rejected(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_movielens_100k_through_the_pypi_wheel_mirror(tmp_path: Path) -> None:
     """GroupLens is unreachable here, so this really exercises the RecBole wheel mirror."""
+    from omnirec_core.data import RecSysDataSet
     from omnirec_core.data.movielens import RECBOLE_ML100K, release
-    from omnirec_core.data.registry import load_registered
 
     inter = RECBOLE_ML100K.fetch(tmp_path / "direct", quiet=True, timeout=60)
     assert inter.name == "ml-100k.inter"
     df = release("ml-100k").parse(inter)
     assert (df["user"].nunique(), df["item"].nunique(), len(df)) == (943, 1682, 100_000)
 
-    ds = load_registered("movielens-100k", data_dir=tmp_path / "data", quiet=True)
+    ds = RecSysDataSet.use_dataloader("movielens-100k", data_dir=tmp_path / "data", quiet=True)
     assert (ds.n_users, ds.n_items, ds.num_interactions()) == (943, 1682, 100_000)
     stats = ds.stats()
     assert (stats.rating_min, stats.rating_max) == (1.0, 5.0)
@@ -166,5 +166,5 @@ def test_movielens_100k_through_the_pypi_wheel_mirror(tmp_path: Path) -> None:
     for f in raw.iterdir():
         if f.suffix != ".npz":
             f.unlink()
-    again = load_registered("ml-100k", data_dir=tmp_path / "data", quiet=True)
+    again = RecSysDataSet.use_dataloader("ml-100k", data_dir=tmp_path / "data", quiet=True)
     assert again.fingerprint() == ds.fingerprint()

@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from omnirec_core.errors import PluginError
 from omnirec_core.orchestration.envs import manager as envs_mod
 from omnirec_core.orchestration.envs.manager import (
     MARKER,
+    USED_FILE,
     EnvBuildError,
     EnvError,
     EnvManager,
@@ -160,7 +162,7 @@ def test_dir_without_marker_is_never_used(tmp_path: Path) -> None:
     assert mgr.list_envs() == []
     assert mgr.incomplete() == [path]
     assert [r["state"] for r in mgr.describe([tiny()])] == ["incomplete"]
-    assert mgr.prune([tiny()]) == [path]
+    assert [(i.path, i.reason) for i in mgr.prune()] == [(path, "half-built")]
     assert not path.exists()
 
 
@@ -170,7 +172,7 @@ def test_marker_with_other_key_is_not_used(tmp_path: Path) -> None:
     (path / MARKER).write_text(json.dumps({"format": 1, "key": "0" * 64, "runner": "EnvTest"}))
     assert mgr.find(tiny()) is None
     assert [e.path for e in mgr.list_envs()] == [path]  # listed, but never handed out
-    assert [r["state"] for r in mgr.describe([tiny("Other")])] == ["unused"]
+    assert [(r["state"], r["current"]) for r in mgr.describe([tiny("Other")])] == [("ready", False)]
 
 
 def test_half_built_dir_being_built_is_left_alone(tmp_path: Path) -> None:
@@ -184,7 +186,7 @@ def test_half_built_dir_being_built_is_left_alone(tmp_path: Path) -> None:
         script = textwrap.dedent(f"""
             from omnirec_core.orchestration.envs.manager import EnvManager
             mgr = EnvManager({str(tmp_path)!r})
-            print([r["state"] for r in mgr.describe([])], mgr.prune([]))
+            print([r["state"] for r in mgr.describe([])], mgr.prune(0))
         """)
         out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert out.stdout.strip() == "['building'] []", out.stderr
@@ -231,9 +233,52 @@ def test_cli_remove_and_prune_half_built(tmp_path: Path, tiny_runner: RunnerSpec
     runner = CliRunner()
     result = runner.invoke(envs_group, ["remove", "Nothing", "--env-dir", str(tmp_path)])
     assert result.exit_code == 0 and "no env of runner 'Nothing'" in result.output
-    result = runner.invoke(envs_group, ["prune", "--env-dir", str(tmp_path)])
+    result = runner.invoke(envs_group, ["prune", "--dry-run", "--env-dir", str(tmp_path)])
+    assert result.exit_code == 0 and "half-built" in result.output and "dry run" in result.output
+    assert path.exists()
+    result = runner.invoke(envs_group, ["prune", "--env-dir", str(tmp_path)])  # no terminal to ask on
+    assert result.exit_code == 2 and "pass --yes" in result.output and path.exists()
+    result = runner.invoke(envs_group, ["prune", "--yes", "--env-dir", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert "1 env(s) removed" in result.output and not path.exists()
+
+
+def _ready(mgr: EnvManager, name: str, *, used_days_ago: float | None, by: str = "") -> Path:
+    """A ready-looking env dir (marker, interpreter link) last used that many days ago."""
+    path = _half_built(mgr, tiny(name))
+    (path / MARKER).write_text(
+        json.dumps({"format": 1, "key": "0" * 64, "runner": name, "created": time.time() - 90 * 86400})
+    )
+    if used_days_ago is not None:
+        (path / USED_FILE).write_text(json.dumps({"time": time.time() - used_days_ago * 86400, "by": by}))
+    return path
+
+
+def test_prune_goes_by_last_use_whoever_used_the_env(tmp_path: Path, tiny_runner: RunnerSpec) -> None:
+    mgr = EnvManager(tmp_path)
+    # Another checkout's env, used yesterday: not this installation's runner, but in use.
+    other = _ready(mgr, "Theirs", used_days_ago=1, by="/other/venv (/other/checkout)")
+    stale = _ready(mgr, "Stale", used_days_ago=45, by="/old/venv (/old/checkout)")
+    never = _ready(mgr, "Never", used_days_ago=None)  # built 90 days ago, never used since
+    rows = {r["runner"]: r for r in mgr.describe()}
+    assert rows["Theirs"]["used_by"] == "/other/venv (/other/checkout)" and not rows["Theirs"]["current"]
+    planned = {i.path: i.reason for i in mgr.prune(dry_run=True)}
+    assert set(planned) == {stale, never}
+    assert planned[stale] == "unused for 45 days (last by /old/venv (/old/checkout))"
+    assert all(p.exists() for p in (other, stale, never))  # a dry run removes nothing
+    result = CliRunner().invoke(envs_group, ["prune", "--yes", "--env-dir", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "2 env(s) removed" in result.output and "freed" in result.output
+    assert other.exists() and not stale.exists() and not never.exists()
+    result = CliRunner().invoke(
+        envs_group, ["prune", "--older-than", "12h", "--yes", "--env-dir", str(tmp_path)]
+    )
+    assert "1 env(s) removed" in result.output and not other.exists()
+
+
+def test_prune_age_is_checked(tmp_path: Path) -> None:
+    result = CliRunner().invoke(envs_group, ["prune", "--older-than", "soon", "--env-dir", str(tmp_path)])
+    assert result.exit_code == 2 and "not an age such as 30d" in result.output
 
 
 # ---- real builds -----------------------------------------------------------------------
@@ -351,7 +396,7 @@ def test_failed_install_is_one_clear_error(tmp_path: Path) -> None:
     assert log_path.is_file() and "exit status" in log_path.read_text()
     assert not mgr.path_for(spec).exists()
     assert mgr.list_envs() == [] and mgr.incomplete() == []
-    assert mgr.prune([spec]) == [] and not log_path.exists()  # prune drops orphan logs
+    assert mgr.prune() == [] and not log_path.exists()  # prune drops orphan logs
 
 
 @pytest.mark.slow
@@ -378,10 +423,10 @@ def test_cli_build_and_list(tmp_path: Path, tiny_runner: RunnerSpec) -> None:
     assert "ready" in row and "MB" in row
     path = EnvManager(tmp_path).path_for(tiny_runner)
     assert path.name in result.output
-    # A changed pin makes the built env unwanted: prune removes it, and only it.
-    changed = tiny(requirements=("numpy<3",))
-    assert EnvManager(tmp_path).prune([tiny_runner]) == []
-    assert EnvManager(tmp_path).prune([changed]) == [path] and not path.exists()
+    # Just used, so a prune keeps it; the use is recorded for every installation to see.
+    assert EnvManager(tmp_path).prune() == []
+    used, by = EnvManager(tmp_path).last_used(path)
+    assert time.time() - used < 3600 and sys.prefix in by
 
 
 @pytest.mark.slow

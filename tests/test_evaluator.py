@@ -429,7 +429,8 @@ def test_csv_round_trip(filled, tmp_path):
 def test_json_round_trip(filled, tmp_path):
     path = filled.export(tmp_path / "r.json", baseline="Base.Pop")
     doc = json.loads(path.read_text())
-    assert set(doc) == {"results", "summary", "comparison"}
+    assert set(doc) == {"results", "summary", "comparison", "failures"}
+    assert doc["failures"] == []
     back = pd.DataFrame(doc["results"])
     ref = filled.get_results()
     assert back["value"].tolist() == pytest.approx(ref["value"].tolist())

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import struct
 import subprocess
 import sys
 import textwrap
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -198,3 +200,30 @@ def test_runner_exits_by_itself_when_the_coordinator_is_killed(tmp_path: Path, s
         coord.kill()
         coord.wait()
         coord.stdout.close()  # type: ignore[union-attr]
+
+
+@pytest.mark.slow
+def test_silent_local_clients_cannot_delay_the_runner(tmp_path: Path) -> None:
+    # More silent connections than the listen backlog (8), each holding a handshake open.
+    gate = tmp_path / "go"
+    rp = fake_runner(tmp_path, fault=f"wait_file:{gate}", handshake_timeout=60)
+    silent: list[socket.socket] = []
+
+    def crowd() -> None:
+        assert wait_until(lambda: rp.address is not None, 30)
+        for _ in range(12):
+            silent.append(socket.create_connection(rp.address, timeout=5))
+        gate.touch()  # now the real runner connects
+
+    helper = threading.Thread(target=crowd)
+    helper.start()
+    try:
+        # Each silent client keeps a handshake open for TLS_HANDSHAKE_TIMEOUT (10 s): handled one
+        # after another they would hold the runner past its 60 s handshake deadline.
+        rp.start()
+        helper.join()
+        assert rp.hello is not None and rp.hello["runner"] == "Fake"
+    finally:
+        rp.stop()
+        for sock in silent:
+            sock.close()

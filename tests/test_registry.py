@@ -20,7 +20,7 @@ from omnirec_core.cli import main
 from omnirec_core.data import RecSysDataSet
 from omnirec_core.data.movielens import RELEASES, MovieLensRelease, read_recbole_inter, release
 from omnirec_core.data.paths import DATA_DIR_ENV, data_dir
-from omnirec_core.data.registry import load_registered, read_netflix
+from omnirec_core.data.registry import read_netflix
 from omnirec_core.errors import DataError, DownloadError, PluginError
 from omnirec_core.plugin import manager as plugins
 from omnirec_core.plugin.hookspecs import hookimpl
@@ -222,9 +222,13 @@ def toy(server: Served, use_plugin) -> MovieLensRelease:
 def test_load_downloads_canonicalises_and_caches(
     toy: MovieLensRelease, server: Served, tmp_path: Path
 ) -> None:
-    ds = load_registered("toy", data_dir=tmp_path / "data", quiet=True)
+    ds = RecSysDataSet.use_dataloader("toy", data_dir=tmp_path / "data", quiet=True)
     assert ds.name == "toylens" and ds.meta["dataset"] == "toylens"
     assert (ds.n_users, ds.n_items, ds.num_interactions()) == (4, 3, 5)
+    # The file read and its checksum are the dataset's record of origin.
+    assert ds.meta["source_files"] == [
+        {"file": "toy.zip", "from": server.url + "toy.zip", "sha256": toy.sha256, "check": "pinned"}
+    ]
     raw = tmp_path / "data" / "toylens"
     assert (raw / "toy.zip").is_file()
     caches = list(raw.glob("*.npz"))
@@ -232,27 +236,29 @@ def test_load_downloads_canonicalises_and_caches(
     # The server is gone and the raw file too: the cache alone answers.
     (server.root / "toy.zip").unlink()
     (raw / "toy.zip").unlink()
-    again = load_registered("toylens", data_dir=tmp_path / "data")
+    again = RecSysDataSet.use_dataloader("toylens", data_dir=tmp_path / "data")
     assert again.fingerprint() == ds.fingerprint()
     # force_canonicalize must go back to the raw files, which are gone now.
     with pytest.raises(DownloadError, match="HTTP 404"):
-        load_registered("toylens", data_dir=tmp_path / "data", force_canonicalize=True, quiet=True)
+        RecSysDataSet.use_dataloader(
+            "toylens", data_dir=tmp_path / "data", force_canonicalize=True, quiet=True
+        )
 
 
 def test_force_canonicalize_rebuilds_from_changed_raw_file(toy: MovieLensRelease, tmp_path: Path) -> None:
-    first = load_registered("toylens", data_dir=tmp_path, quiet=True)
+    first = RecSysDataSet.use_dataloader("toylens", data_dir=tmp_path, quiet=True)
     _zip(tmp_path / "toylens" / "toy.zip", "toy/u.data", _udata() + "999\t1\t5\t1\n")
-    assert load_registered("toylens", data_dir=tmp_path).fingerprint() == first.fingerprint()
-    rebuilt = load_registered("toylens", data_dir=tmp_path, force_canonicalize=True)
+    assert RecSysDataSet.use_dataloader("toylens", data_dir=tmp_path).fingerprint() == first.fingerprint()
+    rebuilt = RecSysDataSet.use_dataloader("toylens", data_dir=tmp_path, force_canonicalize=True)
     assert rebuilt.num_interactions() == 6
-    assert load_registered("toylens", data_dir=tmp_path).num_interactions() == 6
+    assert RecSysDataSet.use_dataloader("toylens", data_dir=tmp_path).num_interactions() == 6
 
 
 def test_env_var_picks_the_data_dir(
     toy: MovieLensRelease, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv(DATA_DIR_ENV, str(tmp_path / "env-data"))
-    load_registered("toylens", quiet=True)
+    RecSysDataSet.use_dataloader("toylens", quiet=True)
     assert (tmp_path / "env-data" / "toylens" / "toy.zip").is_file()
 
 
@@ -269,17 +275,19 @@ def test_canon_path_holding_another_dataset_is_refused(toy: MovieLensRelease, tm
     other.meta["dataset"] = "other"
     path = other.save(tmp_path / "mine.npz")
     with pytest.raises(DataError, match=r"holds dataset 'other'.*force_canonicalize"):
-        load_registered("toylens", canon_path=path, raw_dir=tmp_path / "raw", quiet=True)
+        RecSysDataSet.use_dataloader("toylens", canon_path=path, raw_dir=tmp_path / "raw", quiet=True)
     assert RecSysDataSet.load(path).name == "other"  # untouched
-    load_registered("toylens", canon_path=path, raw_dir=tmp_path / "raw", quiet=True, force_canonicalize=True)
+    RecSysDataSet.use_dataloader(
+        "toylens", canon_path=path, raw_dir=tmp_path / "raw", quiet=True, force_canonicalize=True
+    )
     assert RecSysDataSet.load(path).name == "toylens"
 
 
 def test_corrupt_cache_is_rebuilt(toy: MovieLensRelease, tmp_path: Path) -> None:
-    ds = load_registered("toylens", data_dir=tmp_path, quiet=True)
+    ds = RecSysDataSet.use_dataloader("toylens", data_dir=tmp_path, quiet=True)
     (cache,) = (tmp_path / "toylens").glob("*.npz")
     cache.write_bytes(cache.read_bytes()[:100])
-    assert load_registered("toylens", data_dir=tmp_path).fingerprint() == ds.fingerprint()
+    assert RecSysDataSet.use_dataloader("toylens", data_dir=tmp_path).fingerprint() == ds.fingerprint()
     assert RecSysDataSet.load(cache).fingerprint() == ds.fingerprint()
 
 
@@ -291,24 +299,24 @@ def test_synthetic_presets_are_registered_and_generated_not_cached(tmp_path: Pat
     assert "synthetic" in names
     assert {f"synthetic-{s}" for s in SYNTHETIC_SIZES if s != "small"} <= names
     assert plugins.get_dataset("synthetic-small").name == "synthetic"
-    ds = load_registered("synthetic-tiny", data_dir=tmp_path)
+    ds = RecSysDataSet.use_dataloader("synthetic-tiny", data_dir=tmp_path)
     tiny = SYNTHETIC_SIZES["tiny"]
     assert ds.num_interactions() == tiny["n_interactions"]
     assert ds.n_users <= tiny["n_users"] and ds.n_items <= tiny["n_items"]
     assert ds.meta["dataset"] == "synthetic-tiny"
     assert not tmp_path.exists() or not any(tmp_path.iterdir())  # nothing written
-    assert load_registered("synthetic-tiny", data_dir=tmp_path).fingerprint() == ds.fingerprint()
+    assert RecSysDataSet.use_dataloader("synthetic-tiny", data_dir=tmp_path).fingerprint() == ds.fingerprint()
 
 
 def test_synthetic_is_cached_where_asked(tmp_path: Path) -> None:
-    ds = load_registered("synthetic-tiny", canon_path=tmp_path / "tiny")
+    ds = RecSysDataSet.use_dataloader("synthetic-tiny", canon_path=tmp_path / "tiny")
     assert RecSysDataSet.load(tmp_path / "tiny.npz").fingerprint() == ds.fingerprint()
 
 
 # ---- manual downloads and plugin loaders -----------------------------------------------
 def test_netflix_missing_files_say_where_to_get_and_put_them(tmp_path: Path) -> None:
     with pytest.raises(DownloadError) as info:
-        load_registered("netflix", data_dir=tmp_path)
+        RecSysDataSet.use_dataloader("netflix", data_dir=tmp_path)
     msg = str(info.value)
     assert "kaggle.com" in msg and "combined_data_1.txt" in msg
     assert str(tmp_path / "netflix-prize") in msg
@@ -319,7 +327,7 @@ def test_netflix_loads_once_files_are_in_place(tmp_path: Path) -> None:
     raw.mkdir()
     for i in range(1, 5):
         (raw / f"combined_data_{i}.txt").write_text(f"{i}:\n{10 + i},{i},2005-0{i}-01\n7,5,2004-12-31\n")
-    ds = load_registered("netflix-prize", data_dir=tmp_path)
+    ds = RecSysDataSet.use_dataloader("netflix-prize", data_dir=tmp_path)
     assert (ds.n_users, ds.n_items, ds.num_interactions()) == (5, 4, 8)
 
 
@@ -331,10 +339,10 @@ def test_third_party_licence_note_becomes_the_instructions(use_plugin, tmp_path:
         DatasetSpec("clicks", load, licence_note="Request clicks.csv from ACME Corp.", feedback="implicit")
     )
     with pytest.raises(DownloadError, match=r"clicks\.csv is missing\. Request clicks\.csv from ACME"):
-        load_registered("clicks", data_dir=tmp_path)
+        RecSysDataSet.use_dataloader("clicks", data_dir=tmp_path)
     (tmp_path / "clicks").mkdir()
     (tmp_path / "clicks" / "clicks.csv").write_text("user,item\na,x\nb,x\na,y\n")
-    ds = load_registered("clicks", data_dir=tmp_path)
+    ds = RecSysDataSet.use_dataloader("clicks", data_dir=tmp_path)
     assert ds.feedback == "implicit" and ds.num_interactions() == 3
     assert ds.user_ids.tolist() == ["a", "b"]
 
@@ -342,7 +350,7 @@ def test_third_party_licence_note_becomes_the_instructions(use_plugin, tmp_path:
 def test_loader_returning_garbage_names_the_plugin_fix(use_plugin, tmp_path: Path) -> None:
     use_plugin(DatasetSpec("bad", lambda d, f: [1, 2, 3]))
     with pytest.raises(DataError, match="returned list, not a pandas DataFrame"):
-        load_registered("bad", data_dir=tmp_path)
+        RecSysDataSet.use_dataloader("bad", data_dir=tmp_path)
 
 
 # ---- CLI --------------------------------------------------------------------------------
@@ -351,7 +359,7 @@ def test_cli_datasets_marks_downloaded(toy: MovieLensRelease, tmp_path: Path) ->
     before = runner.invoke(main, ["datasets", "--data-dir", str(tmp_path)], env={"COLUMNS": "200"})
     assert before.exit_code == 0, before.output
     assert re.search(r"toylens .*\bno\b", before.output)
-    load_registered("toylens", data_dir=tmp_path, quiet=True)
+    RecSysDataSet.use_dataloader("toylens", data_dir=tmp_path, quiet=True)
     after = runner.invoke(main, ["datasets", "--data-dir", str(tmp_path)], env={"COLUMNS": "200"})
     assert re.search(r"toylens .*\byes\b", after.output)
     assert "omnirec-tests" in after.output  # which distribution provides it

@@ -430,3 +430,29 @@ def test_cli_runs_a_plan_file_on_slurm(tmp_path: Path) -> None:
     assert len(subs) == 2 and all(re.fullmatch(r"\d+_\d", s["attempts"][0]["id"]) for s in subs)
     bad = subprocess.run([*cmd, "-X", "bogus=1"], capture_output=True, text=True, env=env, cwd=tmp_path)
     assert bad.returncode != 0 and "no option(s) bogus" in bad.stderr
+
+
+def test_a_tuning_search_runs_as_one_task_with_local_results(tmp_path: Path) -> None:
+    from omnirec_core import UserHoldout
+    from omnirec_core.experiment.selection import Selection
+
+    ds = Pipe(MakeImplicit(3), UserHoldout(0.2, 0.1)).process(
+        RecSysDataSet.from_dataframe(generate(150, 80, 4000, seed=3), name="tuned")
+    )
+    p = ExperimentPlan("tuned", selection=Selection(metric="NDCG@10", budget=3, sampler="tpe"))
+    p.add_algorithm("Fake.ItemCF", tune=True)
+    p.add_algorithm("Fake.Pop", {"sleep": [0.0, 0.001]})
+
+    def run(ckpt: Path, executor: Any) -> Evaluator:
+        ev = Evaluator(NDCG([10]))
+        coord = Coordinator(ckpt, executor=executor, env_manager=CurrentInterpreter(), quiet=True)
+        bounded(lambda: coord.run(ds, p, ev), executor)
+        return ev
+
+    local = run(tmp_path / "local", None)
+    ex = SlurmExecutor(bundle=3, **FAST)
+    remote = run(tmp_path / "slurm", ex)
+    pd.testing.assert_frame_equal(sorted_results(remote), sorted_results(local))
+    pd.testing.assert_frame_equal(remote.get_results(trials=True), local.get_results(trials=True))
+    subs = state(tmp_path / "slurm")
+    assert len(subs) == 2 and all(s.get("search") for s in subs)  # one task per search

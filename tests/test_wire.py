@@ -241,7 +241,9 @@ def test_schema_is_derived_from_the_message_records() -> None:
         "users",
         "pairs",
         "exclude_train",
+        "exclude_val",
     }
+    assert BODY_SCHEMA["predict"]["exclude_val"] == ((bool,), False)  # optional: older peers leave it out
 
 
 SocketPair = Callable[[], tuple[socket.socket, socket.socket]]

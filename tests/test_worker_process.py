@@ -12,7 +12,8 @@ from omnirec_fake.testing import assert_cleaned_up, fake_runner, make_data
 from omnirec_core.orchestration.runner_process import RunnerError
 from omnirec_core.runner import Prediction, PredictRequest, read_columns, write_columns
 from omnirec_core.runner.messages import FitMessage, PredictMessage
-from omnirec_core.runner.serve import prediction_reply, ranks
+from omnirec_core.runner.serve import prediction_reply
+from omnirec_core.runner.topk import grouped_ranks
 from omnirec_core.runner.wire import Message, encode
 
 N_USERS, N_ITEMS, K = 40, 60, 7
@@ -193,7 +194,7 @@ def test_fake_bad_predictions_contain_train_items_and_duplicates(tmp_path: Path)
 
 
 def test_ranks_follow_handler_order_per_user() -> None:
-    order, rank = ranks(np.array([5, 3, 5, 3, 3, 9]))
+    order, rank = grouped_ranks(np.array([5, 3, 5, 3, 3, 9]))
     assert order.tolist() == [1, 3, 4, 0, 2, 5]
     assert rank.tolist() == [1, 2, 3, 1, 2, 1]
 

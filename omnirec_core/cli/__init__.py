@@ -8,6 +8,7 @@ import sys
 import click
 
 from omnirec_core import __version__
+from omnirec_core.cli.exitcodes import EXIT_BAD_INPUT, EXIT_INTERRUPTED
 from omnirec_core.errors import OmniRecError
 
 # (module, attribute) of each command or group added to the top level.
@@ -19,6 +20,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("omnirec_core.cli.run", "status_cmd"),
     ("omnirec_core.cli.run", "worker_group"),
     ("omnirec_core.cli.results", "results_cmd"),
+    ("omnirec_core.cli.report", "report_cmd"),
     ("omnirec_core.cli.envs", "envs_group"),
 )
 
@@ -31,7 +33,15 @@ class _Main(click.Group):
             return super().invoke(ctx)
         except OmniRecError as exc:
             click.secho(f"error: {exc}", fg="red", err=True)
-            sys.exit(2)
+            sys.exit(EXIT_BAD_INPUT)
+        except SystemExit as exc:
+            if isinstance(exc.code, str):  # the library's one-line message for bad input
+                click.secho(f"error: {exc.code.removeprefix('omnirec: ')}", fg="red", err=True)
+                sys.exit(EXIT_BAD_INPUT)
+            raise
+        except KeyboardInterrupt:
+            click.secho("interrupted: finished jobs are kept; run the same command again to resume", err=True)
+            sys.exit(EXIT_INTERRUPTED)
 
 
 @click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})

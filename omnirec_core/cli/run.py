@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
+from omnirec_core.cli.exitcodes import EXIT_FAILED_JOBS
+from omnirec_core.orchestration.errortext import summary
 from omnirec_core.orchestration.jobs import FAILED_FILE, read_json
-from omnirec_core.orchestration.tree import job_records
+from omnirec_core.orchestration.tree import job_records, search_records
 
 
 def wide_console() -> Console:
@@ -71,7 +75,6 @@ def run_cmd(
     console = wide_console()
     if not quiet:
         console.print(f"[bold]omnirec[/bold] running {rf.plan.plan_name!r} from {plan_file}")
-    dataset = rf.build_dataset()
     evaluator = rf.build_evaluator()
     workers = max_workers or int(rf.run.get("max_workers", 1))
     kind = executor or str(rf.run.get("executor", "local"))
@@ -88,12 +91,19 @@ def run_cmd(
         options.update({"address": ray_address} if kind == "ray" and ray_address else {})
         options.update(_parse_options(executor_options))
         engine = make_executor(kind, options)
-    coordinator = Coordinator(
-        checkpoint_dir or rf.checkpoint_dir, max_workers=workers, quiet=quiet, executor=engine
-    )
+    ckpt = checkpoint_dir or rf.checkpoint_dir
+    # The checkpoint directory, the plan and the metrics are checked before any data loads.
+    coordinator = Coordinator(ckpt, max_workers=workers, quiet=quiet, executor=engine)
+    coordinator.validate(rf.plan, evaluator)
+    dataset = rf.build_dataset()
     coordinator.run(dataset, rf.plan, evaluator)
     for table in evaluator.get_tables():
         console.print(table)
+    done, failed = len(evaluator.jobs()), len(evaluator.failures)
+    line = f"{done} done, {failed} failed" + (f": see `omnirec status {ckpt}`" if failed else "")
+    click.secho(f"omnirec: {line}", err=True, fg="red" if failed else None)
+    if failed:
+        sys.exit(EXIT_FAILED_JOBS)
 
 
 def _parse_options(pairs: tuple[str, ...]) -> dict[str, object]:
@@ -146,42 +156,84 @@ def plugins_cmd() -> None:
 @click.command("status")
 @click.argument("checkpoint_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 def status_cmd(checkpoint_dir: Path) -> None:
-    """Done / failed / pending jobs in CHECKPOINT_DIR, with failure causes."""
-    console = Console()
-    records = job_records(checkpoint_dir)
-    if not records:
+    """Done / failed / pending jobs in CHECKPOINT_DIR, with the cause of each failure.
+
+    A table on a wide terminal; one line per job otherwise (a narrow terminal, a pipe, a log).
+    """
+    console = Console(highlight=False)
+    records = [(d, rec) for d, rec in job_records(checkpoint_dir) if not rec.get("trial")]
+    searches = search_records(checkpoint_dir)
+    if not records and not searches:
         console.print(f"no jobs under {checkpoint_dir}")
         return
-    t = Table(title=f"Jobs in {checkpoint_dir}")
-    for col in ("dataset", "algorithm", "config", "fold", "status", "detail"):
-        t.add_column(col, overflow="fold")
-    counts: Counter[str] = Counter()
-    for job_dir, rec in records:
-        status = rec.get("status", "pending")
-        status = status if status in ("done", "failed") else "pending"
-        counts[status] += 1
-        detail = ""
-        if status == "failed":
-            failed = read_json(job_dir / FAILED_FILE) or {}
-            detail = f"{failed.get('phase', '?')}: {(failed.get('error') or rec.get('error') or '').splitlines()[0:1]}"
-            detail = detail.replace("['", "").replace("']", "")
-        elif status == "done":
-            timings = rec.get("timings", {})
-            detail = f"fit {timings.get('fit_wall_s', '-')} s, predict {timings.get('predict_wall_s', '-')} s"
-            if "runner_start_s" in timings:
-                detail += f", runner start {timings['runner_start_s']} s"
-        fold = "" if rec.get("fold") is None else str(rec["fold"])
-        style = {"done": "green", "failed": "red"}.get(status, "yellow")
-        t.add_row(
-            rec.get("dataset", ""),
-            rec.get("algorithm", ""),
-            json.dumps(rec.get("config", {}), sort_keys=True),
-            fold,
-            f"[{style}]{status}",
-            detail,
-        )
-    console.print(t)
+    for rec in searches:
+        console.print(_search_line(rec), soft_wrap=True)
+    rows = [_status_row(job_dir, rec) for job_dir, rec in records]
+    counts = Counter(row["status"] for row in rows)
+    if console.is_terminal and console.width >= 120:
+        t = Table(title=f"Jobs in {checkpoint_dir}")
+        columns = ("dataset", "algorithm", "config", "fold", "status", "detail")
+        for col in columns:
+            t.add_column(col, overflow="fold", no_wrap=col in ("fold", "status"))
+        for row in rows:
+            t.add_row(*(escape(row[c]) if c != "status" else _styled(row[c]) for c in columns))
+        console.print(t)
+    else:
+        for row in rows:
+            fold = f" fold {row['fold']}" if row["fold"] else ""
+            console.print(
+                f"{_styled(row['status'])}  {escape(row['algorithm'])} {escape(row['config'])}{fold}"
+                f"  [dim]{escape(row['dataset'])}[/dim]  {escape(row['detail'])}",
+                soft_wrap=True,
+            )
     console.print(", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
+
+
+def _search_line(rec: dict[str, Any]) -> str:
+    """One tuning search: trials run of the budget, the best validation score so far, its state."""
+    trials = rec.get("trials") or []
+    failed = sum(1 for t in trials if t.get("score") is None)
+    best = rec.get("best")
+    best_text = ""
+    if best is not None and best < len(trials):
+        config = json.dumps(trials[best].get("config", {}), sort_keys=True)
+        best_text = f", best {rec.get('metric', '')} {trials[best]['score']:.4f} with {escape(config)}"
+    state = {"done": "[green]searched[/]", "failed": "[red]search failed[/]"}.get(
+        str(rec.get("status")), "[yellow]searching[/]"
+    )
+    failures = f" ({failed} failed)" if failed else ""
+    error = f": {escape(summary(str(rec['error'])))}" if rec.get("error") else ""
+    return (
+        f"{state}  {escape(str(rec.get('algorithm', '?')))}  [dim]{escape(str(rec.get('dataset', '')))}[/dim]  "
+        f"{len(trials)}/{rec.get('budget', '?')} trials{failures}{best_text}{error}"
+    )
+
+
+def _styled(status: str) -> str:
+    return f"[{ {'done': 'green', 'failed': 'red'}.get(status, 'yellow') }]{status}[/]"
+
+
+def _status_row(job_dir: Path, rec: dict[str, Any]) -> dict[str, str]:
+    """The status line of one job: its identity, state and what to know about it."""
+    status = rec.get("status", "pending")
+    status = status if status in ("done", "failed") else "pending"
+    detail = ""
+    if status == "failed":
+        failed = read_json(job_dir / FAILED_FILE) or {}
+        detail = f"{failed.get('phase', '?')}: {summary(str(failed.get('error') or rec.get('error') or ''))}"
+    elif status == "done":
+        timings = rec.get("timings", {})
+        detail = f"fit {timings.get('fit_wall_s', '-')} s, predict {timings.get('predict_wall_s', '-')} s"
+        if "runner_start_s" in timings:
+            detail += f", runner start {timings['runner_start_s']} s"
+    return {
+        "dataset": str(rec.get("dataset", "")),
+        "algorithm": str(rec.get("algorithm", "")),
+        "config": json.dumps(rec.get("config", {}), sort_keys=True),
+        "fold": "" if rec.get("fold") is None else str(rec["fold"]),
+        "status": status,
+        "detail": detail,
+    }
 
 
 @click.group("worker")

@@ -46,6 +46,8 @@ def to_seconds(col: pd.Series) -> np.ndarray:
         if col.isna().any():
             raise DataError(f"'timestamp' has {int(col.isna().sum())} missing values; drop them")
         return col.astype("datetime64[s]").astype("int64").to_numpy()
+    if pd.api.types.is_integer_dtype(col) and not col.hasnans:
+        return col.to_numpy(dtype="int64")  # exact, and no float copy of a large column
     if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
         values = col.to_numpy(dtype="float64")
         bad = ~np.isfinite(values)
@@ -93,7 +95,10 @@ def canonicalize(df: pd.DataFrame) -> Canonical:
                 f"{col!r} has {int(nan.sum())} missing (NaN) ids, first at row "
                 f"{int(np.flatnonzero(nan)[0])}; drop them first, e.g. df.dropna(subset=[{col!r}])"
             )
-        codes, uniques = pd.factorize(series, sort=True)
+        if isinstance(series.dtype, pd.CategoricalDtype):
+            codes, uniques = _factorize_categorical(series)
+        else:
+            codes, uniques = pd.factorize(series, sort=True)
         out[col] = codes.astype("int64")
         ids[col] = np.asarray(uniques)
     if "rating" in df.columns:
@@ -117,32 +122,105 @@ def canonicalize(df: pd.DataFrame) -> Canonical:
         out["timestamp"] = to_seconds(df["timestamp"])
 
     n_items = len(ids["item"])
-    key = out["user"] * n_items + out["item"]
+    # The ids live on in the key alone (user = key // n_items), so the id columns can go
+    # now: at tens of millions of rows each kept copy costs hundreds of MB.
+    key = out.pop("user") * n_items + out.pop("item")
     keep = _latest_per_key(key, out.get("timestamp"))
     dropped = len(key) - len(keep)
-    table = pd.DataFrame({c: out[c][keep] for c in COLUMNS if c in out})
-    return Canonical(table.reset_index(drop=True), ids["user"], ids["item"], dropped)
+    kept = key[keep]
+    del key
+    cols: dict[str, np.ndarray] = {"user": kept // n_items, "item": kept % n_items}
+    del kept
+    for c in OPTIONAL:
+        if c in out:
+            cols[c] = out.pop(c)[keep]
+    table = pd.DataFrame(cols, copy=False)
+    return Canonical(table, ids["user"], ids["item"], dropped)
+
+
+def _factorize_categorical(series: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """``pd.factorize(sort=True)`` of a categorical's values, from its codes.
+
+    Parsers hand over string ids already dictionary-encoded; sorting the categories
+    (when they are not sorted yet) and dropping unused ones is O(rows) instead of
+    hashing every string again.
+    """
+    codes = series.cat.codes.to_numpy().astype("int64")
+    categories = series.cat.categories
+    if not categories.is_monotonic_increasing:
+        order = categories.argsort()
+        rank = np.empty(len(order), dtype="int64")
+        rank[order] = np.arange(len(order))
+        codes = rank[codes]
+        categories = categories[order]
+    used = np.bincount(codes, minlength=len(categories)) > 0
+    if not used.all():
+        codes = (np.cumsum(used) - 1)[codes]
+        categories = categories[used]
+    return codes, categories
+
+
+MAX_BUCKET_BITS = 16  # beyond this many extra bits, fall back to the plain multi-key sort
+
+
+def _packed_order(key: np.ndarray, index_bits: int) -> tuple[np.ndarray, np.ndarray]:
+    """Positions sorted by (key, position), and the keys in that order: one uint64 sort."""
+    packed = (key.astype(np.uint64) << np.uint64(index_bits)) | np.arange(len(key), dtype=np.uint64)
+    packed.sort()
+    order = (packed & np.uint64((1 << index_bits) - 1)).astype(np.int64)
+    sorted_key = (packed >> np.uint64(index_bits)).astype(np.int64)
+    return order, sorted_key
+
+
+def _order_by_key(key: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Positions sorted by (key, position) and the sorted keys; ``None`` if too large.
+
+    Keys and positions are packed into one uint64 and sorted, much faster than a
+    multi-key sort. When they need more than 64 bits (tens of millions of rows over
+    millions of users and items), rows are first grouped by the key's high bits with
+    a stable radix sort of a 16-bit bucket number, and each bucket is packed and sorted
+    on its own: the buckets are in key order and positions stay ascending inside them.
+    """
+    n = len(key)
+    index_bits = max(1, (n - 1).bit_length())
+    key_bits = max(1, int(key.max()).bit_length())
+    extra = key_bits + index_bits - 64
+    if extra <= 0:
+        return _packed_order(key, index_bits)
+    if extra > MAX_BUCKET_BITS:
+        return None
+    shift = key_bits - extra
+    bucket = (key >> shift).astype(np.uint16)
+    grouped = np.argsort(bucket, kind="stable")  # radix sort for 16-bit values
+    bounds = np.searchsorted(bucket[grouped], np.arange((1 << extra) + 1))
+    del bucket
+    low = key[grouped] & ((1 << shift) - 1)
+    order = np.empty(n, dtype=np.int64)
+    sorted_key = np.empty(n, dtype=np.int64)
+    for b in range(1 << extra):
+        lo, hi = int(bounds[b]), int(bounds[b + 1])
+        if lo == hi:
+            continue
+        local, local_key = _packed_order(low[lo:hi], max(1, (hi - lo - 1).bit_length()))
+        order[lo:hi] = grouped[lo:hi][local]
+        sorted_key[lo:hi] = local_key | (b << shift)
+    return order, sorted_key
 
 
 def _latest_per_key(key: np.ndarray, timestamp: np.ndarray | None) -> np.ndarray:
     """Row positions, ordered by key, keeping per key the latest row (time, then position)."""
     n = len(key)
-    index_bits = max(1, (n - 1).bit_length())
-    key_bits = max(1, int(key.max()).bit_length())
-    if key_bits + index_bits > 64:  # too large to pack: the plain 3-key sort
+    ordered = _order_by_key(key)
+    if ordered is None:  # too large to pack even in buckets: the plain 3-key sort
         order_keys = [np.arange(n)] + ([timestamp] if timestamp is not None else []) + [key]
         order = np.lexsort(order_keys)
         sorted_key = key[order]
         last = np.ones(n, dtype=bool)
         last[:-1] = sorted_key[1:] != sorted_key[:-1]
         return order[last]
-    # One uint64 sort of (key, position) is much faster than a multi-key lexsort.
-    packed = (key.astype(np.uint64) << np.uint64(index_bits)) | np.arange(n, dtype=np.uint64)
-    packed.sort()
-    order = (packed & np.uint64((1 << index_bits) - 1)).astype(np.int64)
-    sorted_key = (packed >> np.uint64(index_bits)).astype(np.int64)
-    del packed
+    order, sorted_key = ordered
     same = sorted_key[1:] == sorted_key[:-1]
+    del sorted_key
     last = np.ones(n, dtype=bool)
     last[:-1] = ~same
     if timestamp is not None and same.any():

@@ -5,74 +5,30 @@ from __future__ import annotations
 import copy
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from os import PathLike
 from pathlib import Path
-from typing import Any, Generic, Literal, TypeVar
+from typing import Any, Generic
 
 import numpy as np
 import pandas as pd
 
-from omnirec_core.data.canon import COLUMNS, REQUIRED, Canonical, canonicalize
+from omnirec_core.data import fileformat, registry
+from omnirec_core.data.canon import COLUMNS, Canonical
+from omnirec_core.data.catalog import load_local
+from omnirec_core.data.model import (
+    DatasetFields,
+    DatasetStats,
+    Feedback,
+    FoldedData,
+    RawData,
+    SplitData,
+    T,
+    canonical_fields,
+)
+from omnirec_core.data.profile import record_step
 from omnirec_core.errors import DataError
 
-Feedback = Literal["implicit", "explicit"]
-
-
-@dataclass
-class RawData:
-    """All interactions, not yet split."""
-
-    df: pd.DataFrame
-
-
-@dataclass
-class SplitData:
-    """One train / validation / test split; ``val`` may be absent."""
-
-    train: pd.DataFrame
-    test: pd.DataFrame
-    val: pd.DataFrame | None = None
-
-    def parts(self) -> dict[str, pd.DataFrame]:
-        """The present parts by name, in the order train, val, test."""
-        out = {"train": self.train}
-        if self.val is not None:
-            out["val"] = self.val
-        out["test"] = self.test
-        return out
-
-
-@dataclass
-class FoldedData:
-    """Cross-validation folds, each a :class:`SplitData`."""
-
-    folds: list[SplitData]
-
-
-T = TypeVar("T", RawData, SplitData, FoldedData)
-
-
-@dataclass
-class DatasetStats:
-    """Descriptive statistics of a dataset (of all its interactions)."""
-
-    name: str
-    users: int
-    items: int
-    interactions: int
-    density: float
-    feedback: str
-    rating_min: float | None
-    rating_max: float | None
-    time_min: int | None
-    time_max: int | None
-    per_user: dict[str, float]
-    per_item: dict[str, float]
-    parts: dict[str, int] = field(default_factory=dict)
-
-    def as_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+__all__ = ["DatasetStats", "Feedback", "FoldedData", "RawData", "RecSysDataSet", "SplitData"]
 
 
 def _hash_frame(h: hashlib._Hash, df: pd.DataFrame) -> None:
@@ -135,6 +91,17 @@ class RecSysDataSet(Generic[T]):
         return RecSysDataSet(name, RawData(canon.df), canon.user_ids, canon.item_ids, meta=meta)
 
     @classmethod
+    def from_fields(cls, fields: DatasetFields) -> RecSysDataSet[Any]:
+        return cls(
+            fields.name,
+            fields.data,
+            fields.user_ids,
+            fields.item_ids,
+            lineage=fields.lineage,
+            meta=fields.meta,
+        )
+
+    @classmethod
     def from_dataframe(
         cls,
         df: pd.DataFrame,
@@ -142,13 +109,7 @@ class RecSysDataSet(Generic[T]):
         columns: Mapping[str, str] | None = None,
     ) -> RecSysDataSet[RawData]:
         """Canonicalise a DataFrame of interactions (``columns`` renames yours to ours)."""
-        if columns:
-            df = df.rename(columns=dict(columns))
-        keep = [c for c in COLUMNS if c in df.columns]
-        # Subset only when complete, so a missing-column error lists all the caller's columns.
-        complete = all(c in df.columns for c in REQUIRED)
-        canon = canonicalize(df[keep] if complete else df)
-        return cls.from_canonical(name, canon, duplicates_dropped=canon.duplicates_dropped)
+        return cls.from_fields(canonical_fields(df, name, columns))
 
     @classmethod
     def from_csv(
@@ -188,6 +149,23 @@ class RecSysDataSet(Generic[T]):
         return cls.from_dataframe(df, name or path.stem, columns)
 
     @classmethod
+    def from_file(
+        cls,
+        path: str | PathLike[str] | Mapping[str, str | PathLike[str]],
+        like: str,
+        name: str | None = None,
+    ) -> RecSysDataSet[RawData]:
+        """Load your own file written in the layout of a registered catalogue dataset.
+
+        ``like`` names the dataset whose layout the file has (``"amazon2018-books"`` for any
+        Amazon 2018 ratings CSV, ``"yelp-2022"`` for a Yelp review file, ...); the same
+        parser reads it, with the same checks and bad-line reports. For a dataset read
+        from several files pass ``{file name: path}``.
+        """
+        df, default_name = load_local(like, path)
+        return cls.from_dataframe(df, name or default_name)
+
+    @classmethod
     def use_dataloader(
         cls,
         name: str,
@@ -195,28 +173,37 @@ class RecSysDataSet(Generic[T]):
         canon_path: str | PathLike[str] | None = None,
         force_download: bool = False,
         force_canonicalize: bool = False,
+        *,
+        data_dir: str | PathLike[str] | None = None,
+        quiet: bool | None = None,
     ) -> RecSysDataSet[RawData]:
         """Load a registered dataset (downloading it if needed) in canonical form.
 
-        The canonical result is cached at ``canon_path`` (default: in the data directory)
-        and reused unless ``force_canonicalize``.
+        The canonical result is cached at ``canon_path`` (default: in the data directory,
+        ``data_dir`` or ``$OMNIREC_DATA_DIR``) and reused unless ``force_canonicalize``;
+        ``quiet`` hides download progress (default: shown on a terminal).
         """
-        from omnirec_core.data.registry import load_registered
-
-        return load_registered(
+        fields = registry.load_registered(
             str(getattr(name, "value", name)),
             raw_dir=raw_dir,
             canon_path=canon_path,
             force_download=force_download,
             force_canonicalize=force_canonicalize,
+            data_dir=data_dir,
+            quiet=quiet,
         )
+        return cls.from_fields(fields)
 
     def replace_data(
-        self, data: Any, *, user_ids: np.ndarray | None = None, item_ids: np.ndarray | None = None,
+        self,
+        data: Any,
+        *,
+        user_ids: np.ndarray | None = None,
+        item_ids: np.ndarray | None = None,
         step: Mapping[str, Any] | None = None,
     ) -> RecSysDataSet[Any]:
         """A new dataset with other data (and ids), the same name and lineage plus ``step``."""
-        new = RecSysDataSet(
+        new = type(self)(
             self.name,
             data,
             self.user_ids if user_ids is None else user_ids,
@@ -226,6 +213,7 @@ class RecSysDataSet(Generic[T]):
         )
         if step is not None:
             new.lineage.append(dict(step))
+            record_step(self, new)  # sizes and activity before and after, for reports
         return new
 
     # ---- inspection ---------------------------------------------------------------
@@ -324,16 +312,12 @@ class RecSysDataSet(Generic[T]):
     # ---- persistence --------------------------------------------------------------
     def save(self, path: str | PathLike[str]) -> Path:
         """Write the dataset to one self-describing file (atomically)."""
-        from omnirec_core.data.fileformat import save_dataset
-
-        return save_dataset(self, Path(path))
+        return fileformat.save_dataset(self, Path(path))
 
     @classmethod
     def load(cls, path: str | PathLike[str]) -> RecSysDataSet[Any]:
         """Read a file written by :meth:`save`."""
-        from omnirec_core.data.fileformat import load_dataset
-
-        return load_dataset(Path(path))
+        return cls.from_fields(fileformat.load_dataset(Path(path)))
 
     def __repr__(self) -> str:
         return (

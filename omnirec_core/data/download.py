@@ -33,6 +33,9 @@ CHUNK = 1 << 16
 
 # None: show progress when stderr is a terminal; set by quiet_downloads() for a whole load.
 _QUIET: ContextVar[bool | None] = ContextVar("omnirec_quiet_downloads", default=None)
+# SHA-256 of the files this process wrote, keyed by path and checked against size and
+# mtime, so recording a first-use checksum does not read a multi-GB file a second time.
+_WRITTEN: dict[Path, tuple[str, int, int]] = {}
 
 
 @contextlib.contextmanager
@@ -56,7 +59,8 @@ def _show_progress(quiet: bool | None) -> bool:
 class Source(Protocol):
     """One place a dataset file can come from."""
 
-    filename: str
+    @property
+    def filename(self) -> str: ...
 
     def describe(self) -> str: ...
 
@@ -90,7 +94,23 @@ def _write_verified(
                 f"{label}: checksum mismatch (expected sha256 {sha256}, got {h.hexdigest()}); "
                 "the file was not kept"
             )
+    st = dest.stat()
+    _WRITTEN[dest.resolve()] = (h.hexdigest(), st.st_size, st.st_mtime_ns)
     return dest
+
+
+def file_sha256(path: str | os.PathLike[str]) -> tuple[str, int]:
+    """SHA-256 and size of a file (remembered for files this process downloaded)."""
+    path = Path(path)
+    st = path.stat()
+    known = _WRITTEN.get(path.resolve())
+    if known is not None and known[1:] == (st.st_size, st.st_mtime_ns):
+        return known[0], known[1]
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(CHUNK * 16):
+            h.update(chunk)
+    return h.hexdigest(), st.st_size
 
 
 def _read_chunks(fh: IO[bytes], progress: object | None, task: object | None) -> Iterator[bytes]:
@@ -148,7 +168,7 @@ def download(
                     dest, _read_chunks(response, None, None), sha256=sha256, size=size, label=url
                 )
             with _progress() as progress:
-                task = progress.add_task(dest.name, total=total)  # type: ignore[attr-defined]
+                task = progress.add_task(dest.name, total=total)
                 return _write_verified(
                     dest,
                     _read_chunks(response, progress, task),
@@ -309,5 +329,6 @@ __all__ = [
     "WheelMemberSource",
     "download",
     "fetch_first",
+    "file_sha256",
     "quiet_downloads",
 ]

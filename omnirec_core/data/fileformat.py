@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from omnirec_core.data.canon import COLUMNS
-from omnirec_core.data.dataset import FoldedData, RawData, RecSysDataSet, SplitData
+from omnirec_core.data.model import DatasetFields, FoldedData, RawData, SplitData
 from omnirec_core.errors import DataError
 from omnirec_core.runner.fs import atomic_open
 
@@ -30,8 +30,9 @@ def _id_array(ids: np.ndarray) -> np.ndarray:
     return np.asarray([str(x) for x in ids.tolist()], dtype=str)
 
 
-def save_dataset(ds: RecSysDataSet[Any], path: Path) -> Path:
-    arrays: dict[str, np.ndarray] = {
+def save_dataset(ds: DatasetFields | Any, path: Path) -> Path:
+    """Write a dataset (anything with the fields of :class:`DatasetFields`) to ``path``."""
+    arrays: dict[str, Any] = {
         "user_ids": _id_array(ds.user_ids),
         "item_ids": _id_array(ds.item_ids),
     }
@@ -82,7 +83,8 @@ def _frame(z: Any, prefix: str) -> pd.DataFrame:
     return pd.DataFrame(cols)
 
 
-def load_dataset(path: Path) -> RecSysDataSet[Any]:
+def load_dataset(path: Path) -> DatasetFields:
+    """The fields of the dataset file at ``path`` (a clear DataError when it is not one)."""
     if not path.exists() and path.with_name(path.name + ".npz").exists():
         path = path.with_name(path.name + ".npz")
     if not path.exists():
@@ -98,7 +100,9 @@ def load_dataset(path: Path) -> RecSysDataSet[Any]:
                     raise DataError(f"{path} is not an omnirec dataset file (no header)")
                 header = json.loads(z["__meta__"].tobytes().decode())
                 if header.get("format") != FORMAT:
-                    raise DataError(f"{path} is not an omnirec dataset file (format {header.get('format')!r})")
+                    raise DataError(
+                        f"{path} is not an omnirec dataset file (format {header.get('format')!r})"
+                    )
                 if header.get("version") != VERSION:
                     raise DataError(
                         f"{path} has dataset format version {header.get('version')!r}; this omnirec "
@@ -121,7 +125,7 @@ def load_dataset(path: Path) -> RecSysDataSet[Any]:
         raise DataError(
             f"{path} is corrupt or truncated ({type(exc).__name__}: {exc}); re-create it with save()"
         ) from None
-    return RecSysDataSet(
+    return DatasetFields(
         header["name"], data, user_ids, item_ids, lineage=header["lineage"], meta=header["meta"]
     )
 

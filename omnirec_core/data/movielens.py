@@ -29,6 +29,24 @@ LICENCE = (
     "MovieLens data is provided by GroupLens for research use under the terms in its "
     "README (no redistribution, cite Harper & Konstan 2015)."
 )
+CITATION = """@article{harper2015movielens,
+  title={The MovieLens Datasets: History and Context},
+  author={Harper, F. Maxwell and Konstan, Joseph A.},
+  journal={ACM Transactions on Interactive Intelligent Systems (TiiS)},
+  volume={5},
+  number={4},
+  pages={19:1--19:19},
+  year={2015}
+}"""
+# (users, items, ratings) of each release's ratings file, as its description states them.
+EXPECTED: dict[str, tuple[int, int, int]] = {
+    "movielens-100k": (943, 1_682, 100_000),
+    "movielens-1m": (6_040, 3_706, 1_000_209),
+    "movielens-10m": (69_878, 10_677, 10_000_054),
+    "movielens-20m": (138_493, 26_744, 20_000_263),
+    "movielens-25m": (162_541, 59_047, 25_000_095),
+    "movielens-latest-small": (610, 9_724, 100_836),
+}
 Layout = Literal["udata", "dat", "csv"]
 COLUMNS = ["user", "item", "rating", "timestamp"]
 # Small ids and float32 ratings (multiples of 0.5, exact) halve memory on ML-25M;
@@ -112,7 +130,18 @@ class MovieLensRelease:
     def load(self, data_dir: Path, force_download: bool = False) -> pd.DataFrame:
         """Fetch (if needed) and parse the ratings; original MovieLens ids."""
         path = fetch_first(self.sources(), data_dir, force=force_download, what=self.name)
-        return self.parse(path)
+        df = self.parse(path)
+        # Which file was read and its published checksum: the dataset's record of origin.
+        used = next(s for s in self.sources() if s.filename == path.name)
+        df.attrs["source_files"] = [
+            {
+                "file": path.name,
+                "from": used.describe(),
+                "sha256": getattr(used, "sha256", None),
+                "check": "pinned",
+            }
+        ]
+        return df
 
     def parse(self, path: Path) -> pd.DataFrame:
         """Parse a downloaded archive (or the RecBole ``.inter`` copy) into a rating table."""
@@ -130,6 +159,7 @@ class MovieLensRelease:
             ) from None
 
     def spec(self) -> DatasetSpec:
+        counts = EXPECTED.get(self.name)
         return DatasetSpec(
             name=self.name,
             load=self.load,
@@ -139,6 +169,12 @@ class MovieLensRelease:
             feedback="explicit",
             licence_note=LICENCE,
             aliases=self.aliases,
+            family="movielens",
+            citation=CITATION,
+            timestamps=True,
+            integrity="pinned" if self.sha256 else "first-use",
+            urls=tuple(s.url for s in self.sources() if isinstance(s, UrlSource)),
+            expected=dict(zip(("users", "items", "interactions"), counts)) if counts else {},
         )
 
 

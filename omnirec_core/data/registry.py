@@ -1,7 +1,8 @@
 """The built-in datasets and the loader behind ``RecSysDataSet.use_dataloader``.
 
 Built-ins: the MovieLens family (downloaded, checksummed), the Netflix Prize data (a
-manual download because of its licence) and the synthetic generator. Any plugin's
+manual download because of its licence), the synthetic generator and the dataset
+catalogue (:mod:`omnirec_core.data.catalog`: Amazon, Yelp, Goodreads, ...). Any plugin's
 dataset loads the same way: its ``DatasetSpec.load(raw_dir, force_download)`` returns
 interactions in original ids, which are canonicalised once and cached as an omnirec
 dataset file beside the raw files.
@@ -23,12 +24,16 @@ from typing import Any
 
 import pandas as pd
 
-from omnirec_core.data.dataset import RawData, RecSysDataSet
+from omnirec_core.data import catalog
+from omnirec_core.data.catalog.entry import RemoteFile, obtain
 from omnirec_core.data.download import quiet_downloads
+from omnirec_core.data.fileformat import load_dataset, save_dataset
+from omnirec_core.data.model import DatasetFields, RawData, canonical_fields
 from omnirec_core.data.movielens import RELEASES
 from omnirec_core.data.paths import CANONICAL_VERSION, canonical_path, dataset_dir, has_raw_files
 from omnirec_core.data.synthetic import SYNTHETIC_SIZES, generate_preset
 from omnirec_core.errors import DataError, DownloadError
+from omnirec_core.plugin.manager import get_dataset
 from omnirec_core.plugin.specs import DatasetSpec
 
 log = logging.getLogger(__name__)
@@ -70,11 +75,15 @@ def read_netflix(path: str | PathLike[str]) -> pd.DataFrame:
 
 
 def load_netflix(data_dir: Path, force_download: bool = False) -> pd.DataFrame:
-    """Read the four Netflix Prize files the user placed in ``data_dir``."""
+    """Read the four Netflix Prize files the user placed in ``data_dir``.
+
+    Each is recorded in the directory's lock file on first use (trust on first use).
+    """
     for name in NETFLIX_FILES:
         if not (Path(data_dir) / name).is_file():
             raise FileNotFoundError(errno.ENOENT, "Netflix Prize file missing", str(Path(data_dir) / name))
-    return pd.concat([read_netflix(Path(data_dir) / n) for n in NETFLIX_FILES], ignore_index=True)
+    paths = [obtain(RemoteFile(n), Path(data_dir), what="netflix-prize") for n in NETFLIX_FILES]
+    return pd.concat([read_netflix(p) for p in paths], ignore_index=True)
 
 
 NETFLIX = DatasetSpec(
@@ -85,7 +94,19 @@ NETFLIX = DatasetSpec(
     size="100M",
     feedback="explicit",
     licence_note=NETFLIX_NOTE,
-    aliases=("netflix",),
+    aliases=("netflix", "Netflix"),
+    family="netflix",
+    citation="""@inproceedings{bennett2007netflix,
+  title={The Netflix Prize},
+  author={Bennett, James and Lanning, Stan},
+  booktitle={Proceedings of KDD Cup and Workshop 2007},
+  year={2007}
+}""",
+    timestamps=True,
+    integrity="first-use",
+    manual=True,
+    expected={"users": 480_189, "items": 17_770, "interactions": 100_480_507},
+    notes="Manual download; each file is recorded on first use.",
 )
 
 
@@ -130,6 +151,9 @@ def _synthetic_specs() -> list[DatasetSpec]:
                 size=_short(kw["n_interactions"]),
                 feedback="explicit",
                 aliases=(f"synthetic-{size}",) if default else (),
+                family="synthetic",
+                timestamps=True,
+                licence_note="Generated locally by omnirec_core.data.synthetic; no terms apply.",
             )
         )
     return specs
@@ -137,7 +161,12 @@ def _synthetic_specs() -> list[DatasetSpec]:
 
 def builtin_datasets() -> list[DatasetSpec]:
     """The datasets omnirec-core registers (see :mod:`omnirec_core.builtin.datasets`)."""
-    return [*(r.spec() for r in RELEASES), NETFLIX, *_synthetic_specs()]
+    return [
+        *(r.spec() for r in RELEASES),
+        NETFLIX,
+        *_synthetic_specs(),
+        *(e.spec() for e in catalog.entries()),
+    ]
 
 
 # ---- loading --------------------------------------------------------------------------
@@ -161,11 +190,11 @@ def _npz(path: Path) -> Path:
     return path if path.suffix == ".npz" else path.with_name(path.name + ".npz")
 
 
-def _cached(path: Path, name: str) -> RecSysDataSet[RawData] | None:
+def _cached(path: Path, name: str) -> DatasetFields | None:
     if not path.is_file():
         return None
     try:
-        ds = RecSysDataSet.load(path)
+        ds = load_dataset(path)
     except DataError as exc:
         log.warning("ignoring unreadable cached dataset %s (%s); rebuilding it", path, exc)
         return None
@@ -192,14 +221,15 @@ def _run_loader(spec: DatasetSpec, raw: Path, force_download: bool) -> Any:
         ) from None
 
 
-def _canonical(spec: DatasetSpec, loaded: Any) -> RecSysDataSet[RawData]:
-    if isinstance(loaded, RecSysDataSet):
+def _canonical(spec: DatasetSpec, loaded: Any) -> DatasetFields:
+    if isinstance(loaded, pd.DataFrame):
+        ds = canonical_fields(loaded, spec.name)
+    elif all(hasattr(loaded, f) for f in ("data", "user_ids", "item_ids", "meta")):  # a RecSysDataSet
         if not isinstance(loaded.data, RawData):
             raise DataError(f"dataset {spec.name!r}: its loader returned split data, not raw")
-        ds = loaded
-        ds.name = spec.name
-    elif isinstance(loaded, pd.DataFrame):
-        ds = RecSysDataSet.from_dataframe(loaded, spec.name)
+        ds = DatasetFields(
+            spec.name, loaded.data, loaded.user_ids, loaded.item_ids, list(loaded.lineage), dict(loaded.meta)
+        )
     else:
         raise DataError(
             f"dataset {spec.name!r}: its loader returned {type(loaded).__name__}, not a pandas "
@@ -218,7 +248,7 @@ def load_registered(
     *,
     data_dir: str | PathLike[str] | None = None,
     quiet: bool | None = None,
-) -> RecSysDataSet[RawData]:
+) -> DatasetFields:
     """Load a registered dataset in canonical form, downloading and caching as needed.
 
     ``raw_dir`` holds the raw files (default ``<data dir>/<name>``); ``canon_path`` the
@@ -227,8 +257,6 @@ def load_registered(
     rebuilds the cache; ``force_canonicalize`` rebuilds the cache from the raw files.
     ``quiet`` hides download progress (default: shown on a terminal).
     """
-    from omnirec_core.plugin.manager import get_dataset
-
     spec = get_dataset(name)
     raw = Path(raw_dir).expanduser() if raw_dir is not None else dataset_dir(spec.name, data_dir)
     canon: Path | None = None
@@ -246,7 +274,7 @@ def load_registered(
     ds = _canonical(spec, loaded)
     if canon is not None:
         try:
-            ds.save(canon)
+            save_dataset(ds, canon)
         except OSError as exc:  # a read-only cache must not stop the experiment
             log.warning("could not cache canonical %s at %s: %s", spec.name, canon, exc)
     return ds

@@ -167,9 +167,10 @@ def to_epoch_seconds(value: object, what: str = "time", error: type[OmniRecError
     """A point in time (datetime, date, ``pd.Timestamp``, ISO text or int/float seconds
     since the epoch) as int seconds; naive datetimes are taken as UTC."""
     if is_real(value):
-        if not math.isfinite(float(value)):  # type: ignore[arg-type]
+        seconds = float(value)  # type: ignore[arg-type]  # is_real: an int or float of some kind
+        if not math.isfinite(seconds):
             raise error(f"{what} must be a finite time, got {value!r}")
-        return math.floor(value)  # type: ignore[arg-type]
+        return int(value) if is_int(value) else math.floor(seconds)  # type: ignore[call-overload]
     if isinstance(value, (str, dt.datetime, dt.date, np.datetime64, pd.Timestamp)):
         try:
             ts = pd.Timestamp(value)

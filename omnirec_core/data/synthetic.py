@@ -84,9 +84,7 @@ def _contains(sorted_keys: np.ndarray, x: np.ndarray) -> np.ndarray:
     return sorted_keys[at] == x
 
 
-def _popular_items(
-    rng: np.random.Generator, size: int, n_items: int, exponent: float
-) -> np.ndarray:
+def _popular_items(rng: np.random.Generator, size: int, n_items: int, exponent: float) -> np.ndarray:
     """Item ranks with P(rank r) roughly proportional to (r + 1) ** -exponent.
 
     Inverse transform of the continuous power law on [1, n_items + 1): O(1) per draw,
@@ -101,9 +99,7 @@ def _popular_items(
     return np.minimum(x.astype(np.int64) - 1, n_items - 1).clip(0)
 
 
-def _draw_block(
-    rng: np.random.Generator, deg: np.ndarray, n_items: int, exponent: float
-) -> np.ndarray:
+def _draw_block(rng: np.random.Generator, deg: np.ndarray, n_items: int, exponent: float) -> np.ndarray:
     """Distinct ``user_local * n_items + item`` keys, ``deg[u]`` for each local user."""
     n = len(deg)
     # Round one: draw exactly the degrees; duplicates only make users come up short.
@@ -211,7 +207,5 @@ def generate(
 def generate_preset(size: str, *, seed: int = 0, **kwargs: object) -> pd.DataFrame:
     """:func:`generate` with the sizes of ``SYNTHETIC_SIZES[size]``."""
     if size not in SYNTHETIC_SIZES:
-        raise DataError(
-            f"unknown synthetic size {size!r}; choose one of {', '.join(SYNTHETIC_SIZES)}"
-        )
+        raise DataError(f"unknown synthetic size {size!r}; choose one of {', '.join(SYNTHETIC_SIZES)}")
     return generate(**SYNTHETIC_SIZES[size], seed=seed, **kwargs)  # type: ignore[arg-type]

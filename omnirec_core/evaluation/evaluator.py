@@ -27,7 +27,7 @@ from omnirec_core.evaluation.metrics.prepare import prepare_rating, prepare_topk
 from omnirec_core.evaluation.metrics.validate import PredictionError, validate_predictions
 from omnirec_core.evaluation.presentation import Format
 from omnirec_core.evaluation.result import JobResult
-from omnirec_core.evaluation.resultset import Key, ResultSet
+from omnirec_core.evaluation.resultset import JobFailure, Key, ResultSet
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -95,12 +95,15 @@ class Evaluator:
         n_items: int,
         pair_scores: Any = None,
         exclude_train: bool = True,
+        known: Any = None,
     ) -> JobResult:
         """Validate the predictions and compute every metric for one job.
 
         ``topk``: ranked lists (``user``, ``item``, ``score`` [, ``rank``]); ``pair_scores``: a
-        score per test pair for rating metrics; ``train`` (table or PairIndex) is checked for
-        leakage into the lists when ``exclude_train`` and feeds popularity metrics.
+        score per test pair for rating metrics; ``train`` (table or PairIndex) feeds popularity
+        metrics and, when ``exclude_train``, is checked for leakage into the lists; ``known``
+        (default: ``train``) is what must not appear in them instead, e.g. train and validation
+        pairs when the split has a validation part.
         """
         if not self._metrics:
             raise MetricError("this Evaluator has no metrics; create it as Evaluator(NDCG([10]), ...).")
@@ -117,12 +120,13 @@ class Evaluator:
                 )
             k = self.max_k() or None
             relevant = self._relevant(test, n_users, n_items)
+            excluded = train_index if known is None else as_pair_index(known, n_users, n_items)
             lists = validate_predictions(
                 topk,
                 n_users=n_users,
                 n_items=n_items,
                 k=k,
-                train=train_index,
+                train=excluded,
                 exclude_train=exclude_train,
                 relevant=relevant[0] if relevant else None,
             )
@@ -189,9 +193,16 @@ class Evaluator:
         """Every recorded result by (dataset, algorithm, config JSON, fold)."""
         return self.results.jobs()
 
-    def get_results(self) -> pd.DataFrame:
-        """One row per value: ``dataset, algorithm, config, fold, metric, k, value``."""
-        return self.results.get_results()
+    @property
+    def failures(self) -> list[JobFailure]:
+        """The jobs of the run that failed, with the phase and a one-line cause
+        (``omnirec status CHECKPOINT_DIR`` shows the full records)."""
+        return self.results.failures()
+
+    def get_results(self, *, trials: bool = False) -> pd.DataFrame:
+        """One row per value: ``dataset, algorithm, config, fold, metric, k, value``
+        (``trials=True``: one row per tuning trial, see :meth:`ResultSet.get_results`)."""
+        return self.results.get_results(trials=trials)
 
     def results_by_dataset(self) -> dict[str, pd.DataFrame]:
         """The reference API's shape: dataset -> frame of ``algorithm, fold, name, k, value``."""

@@ -21,8 +21,12 @@ def config_json(config: Mapping[str, Any] | str | None) -> str:
 
 
 def config_text(cfg: str) -> str:
-    """``k=50, lr=0.01`` for display."""
-    return ", ".join(f"{k}={v}" for k, v in json.loads(cfg).items())
+    """``k=50, lr=0.01`` for display (a long float, as a tuner draws them, to 6 digits)."""
+    return ", ".join(f"{k}={_short(v)}" for k, v in json.loads(cfg).items())
+
+
+def _short(value: Any) -> str:
+    return f"{value:.6g}" if isinstance(value, float) and len(repr(value)) > 8 else str(value)
 
 
 def row_label(algorithm: str, cfg: str) -> str:

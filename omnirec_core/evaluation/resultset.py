@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +24,7 @@ from omnirec_core.evaluation.labels import config_json, row_label
 from omnirec_core.evaluation.metrics.base import split_label
 from omnirec_core.evaluation.presentation import Format
 from omnirec_core.evaluation.result import JobResult, ResultsError, per_user_arrays, read_per_user
+from omnirec_core.evaluation.searches import SearchSummary, trials_frame
 from omnirec_core.runner.fs import atomic_open, atomic_write_json, sha256_file
 
 if TYPE_CHECKING:
@@ -37,11 +39,26 @@ Key = tuple[str, str, str, "int | None"]
 RESULTS_FORMAT = "omnirec-results"
 
 
+@dataclass(frozen=True)
+class JobFailure:
+    """A job that produced no result: the phase it failed in and why (one line)."""
+
+    dataset: str
+    algorithm: str
+    config: str  # canonical JSON, like result keys
+    fold: int | None
+    phase: str
+    error: str
+
+
 class ResultSet:
-    """Job results by (dataset, algorithm, config JSON, fold), in the order they were added."""
+    """Job results by (dataset, algorithm, config JSON, fold), in the order they were added,
+    and the jobs that failed (so tables can show them instead of leaving them out)."""
 
     def __init__(self) -> None:
         self._jobs: dict[Key, JobResult] = {}
+        self._failed: dict[Key, JobFailure] = {}
+        self._searches: dict[tuple[str, str], SearchSummary] = {}
 
     def add(
         self,
@@ -54,6 +71,38 @@ class ResultSet:
         """Record a job's result (replacing an earlier one for the same job)."""
         key = (str(dataset), str(algorithm), config_json(config), None if fold is None else int(fold))
         self._jobs[key] = result
+        self._failed.pop(key, None)
+
+    def add_failure(
+        self,
+        dataset: str,
+        algorithm: str,
+        config: Mapping[str, Any] | str | None,
+        fold: int | None,
+        phase: str,
+        error: str,
+    ) -> None:
+        """Record that a job failed (replacing an earlier result or failure of the same job)."""
+        key = (str(dataset), str(algorithm), config_json(config), None if fold is None else int(fold))
+        self._jobs.pop(key, None)
+        self._failed[key] = JobFailure(*key, phase=phase, error=error)
+
+    def add_search(self, search: SearchSummary) -> None:
+        """Record a tuning search's trials and selection (replacing one for the same dataset and algorithm)."""
+        self._searches[(search.dataset, search.algorithm)] = search
+
+    def searches(self, dataset: str | None = None) -> list[SearchSummary]:
+        """The tuning searches (of one dataset), in the order they were recorded."""
+        return [s for (ds, _), s in self._searches.items() if dataset is None or ds == dataset]
+
+    def search_for(self, dataset: str, algorithm: str, config: str) -> SearchSummary | None:
+        """The search that selected ``config`` (canonical JSON) for ``algorithm`` on ``dataset``."""
+        found = self._searches.get((dataset, algorithm))
+        return found if found is not None and found.selects(config) else None
+
+    def failures(self) -> list[JobFailure]:
+        """The jobs that failed, in the order they were recorded."""
+        return list(self._failed.values())
 
     def jobs(self) -> dict[Key, JobResult]:
         """Every recorded result by (dataset, algorithm, config JSON, fold)."""
@@ -65,10 +114,12 @@ class ResultSet:
     def __iter__(self) -> Iterator[tuple[Key, JobResult]]:
         return iter(self._jobs.items())
 
-    def rows_by_dataset(self) -> dict[str, list[tuple[str, str]]]:
-        """The (algorithm, config JSON) rows of each dataset, in order of appearance."""
+    def rows_by_dataset(self, *, failed: bool = False) -> dict[str, list[tuple[str, str]]]:
+        """The (algorithm, config JSON) rows of each dataset, in order of appearance
+        (with ``failed``, also rows whose every job failed)."""
         out: dict[str, list[tuple[str, str]]] = {}
-        for ds, algo, cfg, _ in self._jobs:
+        keys = [*self._jobs, *self._failed] if failed else list(self._jobs)
+        for ds, algo, cfg, _ in keys:
             rows = out.setdefault(ds, [])
             if (algo, cfg) not in rows:
                 rows.append((algo, cfg))
@@ -84,8 +135,14 @@ class ResultSet:
 
     # -- tidy results -------------------------------------------------------------------------
 
-    def get_results(self) -> pd.DataFrame:
-        """One row per value: ``dataset, algorithm, config, fold, metric, k, value``."""
+    def get_results(self, *, trials: bool = False) -> pd.DataFrame:
+        """One row per value: ``dataset, algorithm, config, fold, metric, k, value``.
+
+        ``trials=True``: the tuning trials instead, one row per trial: ``dataset, algorithm,
+        trial, config, metric, value`` (its mean validation score), ``selected``, ``error``.
+        """
+        if trials:
+            return trials_frame(self.searches())
         rows = [
             (ds, algo, cfg, fold, *split_label(lab), v)
             for (ds, algo, cfg, fold), res in self._jobs.items()
@@ -167,7 +224,13 @@ class ResultSet:
                     "per_user": {"key": f"j{j}", "labels": list(res.per_user)},
                 }
             )
-        doc: dict[str, Any] = {"format": RESULTS_FORMAT, "version": 1, "jobs": jobs, "per_user": None}
+        doc: dict[str, Any] = {
+            "format": RESULTS_FORMAT,
+            "version": 1,
+            "jobs": jobs,
+            "searches": [s.to_dict() for s in self.searches()],
+            "per_user": None,
+        }
         if arrays:
             with atomic_open(npz, "wb") as fh:
                 np.savez(fh, **arrays)
@@ -205,4 +268,6 @@ class ResultSet:
                     arrays, f"{job['per_user']['key']}_", job["per_user"]["labels"]
                 )
             self.add(job["dataset"], job["algorithm"], job["config"], job["fold"], res)
+        for search in doc.get("searches", []):
+            self.add_search(SearchSummary.from_dict(search))
         return self

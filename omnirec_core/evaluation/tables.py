@@ -7,7 +7,12 @@ correction, against the baseline row.
 
 from __future__ import annotations
 
+import io
+import shutil
 from dataclasses import dataclass, field
+
+from rich.console import Console
+from rich.table import Table
 
 T_MARK = "*"
 W_MARK = "†"
@@ -48,11 +53,20 @@ def legend(baseline: str, alpha: float) -> str:
     )
 
 
-def to_rich(model: TableModel):
-    """A rich Table."""
-    from rich.table import Table
+class ResultTable(Table):
+    """A rich Table that also reads as text: ``print(table)`` shows the table itself
+    (``rich.print(table)`` and a rich console keep the colours)."""
 
-    table = Table(title=model.title, caption=model.caption or None)
+    def __str__(self) -> str:
+        width = max(100, shutil.get_terminal_size((160, 24)).columns)
+        console = Console(width=width, record=True, file=io.StringIO(), color_system=None)
+        console.print(self)
+        return console.export_text()
+
+
+def to_rich(model: TableModel) -> ResultTable:
+    """A rich Table (printable as text too)."""
+    table = ResultTable(title=model.title, caption=model.caption or None)
     for j, name in enumerate(model.headers):
         label = j < model.n_label_columns
         # Numbers never wrap; only the config column may, so narrow terminals stay readable.

@@ -11,92 +11,24 @@ from __future__ import annotations
 import itertools
 import sys
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
 from typing import Any
 
-from omnirec_core.errors import OmniRecError
+from omnirec_core.experiment.selection import Selection
+from omnirec_core.experiment.spaces import (
+    PlanError,
+    decode_space,
+    encode_space,
+    is_space,
+)
 from omnirec_core.plugin.specs import canonical_config
-from omnirec_core.random import rng
 from omnirec_core.runner.fs import atomic_write_bytes
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
-
-
-class PlanError(OmniRecError, ValueError):
-    """An experiment plan that cannot be built or read."""
-
-
-@dataclass(frozen=True)
-class Grid:
-    """Run once per value."""
-
-    values: list[Any]
-
-    def __init__(self, values: Any) -> None:
-        object.__setattr__(self, "values", list(values))
-        if not self.values:
-            raise PlanError("Grid([...]) needs at least one value")
-
-    def expand(self, label: str) -> list[Any]:
-        return list(self.values)
-
-
-@dataclass(frozen=True)
-class RandomChoice:
-    """``n`` values drawn without replacement from ``choices`` (seeded)."""
-
-    choices: list[Any]
-    n: int = 1
-
-    def __init__(self, choices: Any, n: int = 1) -> None:
-        object.__setattr__(self, "choices", list(choices))
-        object.__setattr__(self, "n", int(n))
-        if not 1 <= self.n <= len(self.choices):
-            raise PlanError(f"RandomChoice needs 1 <= n <= {len(self.choices)} choices, got n={n}")
-
-    def expand(self, label: str) -> list[Any]:
-        idx = rng("plan", label).choice(len(self.choices), size=self.n, replace=False)
-        return [self.choices[i] for i in sorted(idx)]
-
-
-@dataclass(frozen=True)
-class RandomRange:
-    """``n`` values drawn uniformly from [lo, hi] (integers when both bounds are ints)."""
-
-    lo: float
-    hi: float
-    n: int = 1
-
-    def __post_init__(self) -> None:
-        if self.hi < self.lo or self.n < 1:
-            raise PlanError(f"RandomRange needs lo <= hi and n >= 1, got {self.lo}, {self.hi}, n={self.n}")
-
-    def expand(self, label: str) -> list[Any]:
-        g = rng("plan", label)
-        if isinstance(self.lo, int) and isinstance(self.hi, int):
-            span = self.hi - self.lo + 1
-            # Distinct values while the range allows it, so n draws give n runs.
-            picks = g.choice(span, size=self.n, replace=self.n > span) + self.lo
-            return sorted(int(v) for v in picks)
-        return sorted(float(v) for v in g.uniform(self.lo, self.hi, size=self.n))
-
-
-@dataclass(frozen=True)
-class Fixed:
-    """A list-valued parameter passed as one value instead of expanding."""
-
-    value: Any
-
-    def expand(self, label: str) -> list[Any]:
-        return [self.value]
-
-
-Space = Grid | RandomChoice | RandomRange | Fixed
 
 
 def algorithm_name(algorithm: Any) -> str:
@@ -115,16 +47,33 @@ def config_key(config: Mapping[str, Any]) -> str:
 
 
 class ExperimentPlan:
-    """Algorithms (``"Runner.Algorithm"``) with their configs and search spaces."""
+    """Algorithms (``"Runner.Algorithm"``) with their configs and search spaces.
 
-    def __init__(self, plan_name: str = "plan") -> None:
+    Without ``selection`` every configuration a search space expands to runs and is
+    tested (a grid). With a :class:`~omnirec_core.experiment.selection.Selection`, each
+    algorithm's space is searched on validation data and only the selected configuration
+    is tested (see ``docs/tuning.md``).
+    """
+
+    def __init__(self, plan_name: str = "plan", selection: Selection | None = None) -> None:
         self.plan_name = plan_name
+        self.selection = selection
         self._algorithms: dict[str, dict[str, Any]] = {}
+        self._tuned: set[str] = set()
 
     def add_algorithm(
-        self, algorithm: Any, config: Mapping[str, Any] | None = None, force: bool = False
+        self,
+        algorithm: Any,
+        config: Mapping[str, Any] | None = None,
+        force: bool = False,
+        *,
+        tune: bool = False,
     ) -> None:
-        """Add an algorithm; adding one twice is an error unless ``force`` (then it is replaced)."""
+        """Add an algorithm; adding one twice is an error unless ``force`` (then it is replaced).
+
+        ``tune=True`` searches the algorithm's declared search space (its plugin's
+        recommendation; values in ``config`` override it key by key); it needs a selection.
+        """
         name = algorithm_name(algorithm)
         if name in self._algorithms and not force:
             raise PlanError(
@@ -132,6 +81,20 @@ class ExperimentPlan:
                 "or add_algorithm(..., force=True) to replace it"
             )
         self._algorithms[name] = dict(config or {})
+        if tune:
+            self._tuned.add(name)
+        else:
+            self._tuned.discard(name)
+
+    def tunes(self, algorithm: str) -> bool:
+        """Whether ``algorithm`` searches its declared space (``add_algorithm(..., tune=True)``)."""
+        return algorithm in self._tuned
+
+    def search_config(self, algorithm: str, declared: Mapping[str, Any]) -> dict[str, Any]:
+        """The config a selection searches: the declared space (when tuned) under the plan's values."""
+        base = dict(declared) if self.tunes(algorithm) else {}
+        merged = {**base, **self._algorithms[algorithm]}
+        return {k: decode_space(f"{algorithm} config {k!r}", v) for k, v in merged.items()}
 
     def update_algorithm(self, algorithm: Any, config: Mapping[str, Any]) -> None:
         """Merge ``config`` into an algorithm already in the plan."""
@@ -161,9 +124,8 @@ class ExperimentPlan:
         for key in keys:
             value = config[key]
             label = f"{self.plan_name}/{algorithm}/{key}"
-            if isinstance(value, list):
-                value = Grid(value)
-            axes.append(value.expand(label) if hasattr(value, "expand") else [value])
+            value = decode_space(label, value)
+            axes.append(value.expand(label) if is_space(value) else [value])
         seen: set[str] = set()
         out: list[dict[str, Any]] = []
         for combo in itertools.product(*axes):
@@ -181,27 +143,27 @@ class ExperimentPlan:
 
     # ---- TOML ---------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        def enc(v: Any) -> Any:
-            if isinstance(v, Grid):
-                return list(v.values)
-            if isinstance(v, RandomChoice):
-                return {"choice": v.choices, "n": v.n}
-            if isinstance(v, RandomRange):
-                return {"range": [v.lo, v.hi], "n": v.n}
-            if isinstance(v, Fixed):
-                return {"fixed": v.value}
-            return v
-
-        return {
+        out: dict[str, Any] = {
             "name": self.plan_name,
             "algorithms": [
-                {"name": a, "config": {k: enc(v) for k, v in c.items()}} for a, c in self._algorithms.items()
+                {
+                    "name": a,
+                    "config": {k: encode_space(v) for k, v in c.items()},
+                    **({"tune": True} if a in self._tuned else {}),
+                }
+                for a, c in self._algorithms.items()
             ],
         }
+        if self.selection is not None:
+            out["selection"] = self.selection.to_dict()
+        return out
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ExperimentPlan:
-        plan = cls(str(data.get("name", "plan")))
+        selection = data.get("selection")
+        plan = cls(
+            str(data.get("name", "plan")), Selection.from_dict(selection) if selection is not None else None
+        )
         algos = data.get("algorithms", [])
         if not isinstance(algos, list):
             raise PlanError(
@@ -213,8 +175,13 @@ class ExperimentPlan:
             config = entry.get("config", {})
             if not isinstance(config, Mapping):
                 raise PlanError(f"config of {entry['name']} must be a table, got {config!r}")
+            tune = entry.get("tune", False)
+            if not isinstance(tune, bool):
+                raise PlanError(f"tune of {entry['name']} must be true or false, got {tune!r}")
             plan.add_algorithm(
-                entry["name"], {k: _decode_space(entry["name"], k, v) for k, v in config.items()}
+                entry["name"],
+                {k: decode_space(f"{entry['name']} config {k!r}", v) for k, v in config.items()},
+                tune=tune,
             )
         return plan
 
@@ -229,20 +196,6 @@ class ExperimentPlan:
 
     def __repr__(self) -> str:
         return f"ExperimentPlan({self.plan_name!r}, algorithms={self.algorithms})"
-
-
-def _decode_space(algorithm: str, key: str, v: Any) -> Any:
-    if not isinstance(v, Mapping) or not ({"choice", "range", "fixed"} & set(v)):
-        return v
-    try:
-        if "choice" in v:
-            return RandomChoice(v["choice"], int(v.get("n", 1)))
-        if "range" in v:
-            lo, hi = v["range"]
-            return RandomRange(lo, hi, int(v.get("n", 1)))
-        return Fixed(v["fixed"])
-    except (TypeError, ValueError) as exc:
-        raise PlanError(f"{algorithm} config {key!r}: cannot read search space {dict(v)!r} ({exc})") from None
 
 
 def read_toml(path: str | PathLike[str]) -> dict[str, Any]:

@@ -52,6 +52,7 @@ KNOWN_KEYS = {
     "algorithms",
     "evaluation",
     "run",
+    "selection",
 }
 
 
@@ -102,7 +103,11 @@ def load_run_file(path: str | PathLike[str]) -> RunFile:
     return RunFile(
         path=path,
         plan=ExperimentPlan.from_dict(
-            {"name": data.get("name", path.stem), "algorithms": data["algorithms"]}
+            {
+                "name": data.get("name", path.stem),
+                "algorithms": data["algorithms"],
+                **({"selection": data["selection"]} if "selection" in data else {}),
+            }
         ),
         dataset=dict(data["dataset"]),
         preprocess=list(data.get("preprocess", [])),

@@ -9,47 +9,54 @@ from __future__ import annotations
 
 import os
 import queue
-import re
 import shutil
 import tempfile
 import threading
 import time
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from os import PathLike
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from omnirec_core.data.dataset import FoldedData, RecSysDataSet, SplitData
+from rich.console import Console
+from rich.markup import escape
+
+from omnirec_core.data.dataset import RecSysDataSet
 from omnirec_core.errors import OmniRecError
 from omnirec_core.evaluation.evaluator import Evaluator
-from omnirec_core.experiment.plan import ExperimentPlan, config_key
+from omnirec_core.experiment.plan import ExperimentPlan
 from omnirec_core.orchestration.envs import EnvProvider
-from omnirec_core.orchestration.events import Event, UnitFailed
+from omnirec_core.orchestration.events import Event, TrialDone, UnitFailed
 from omnirec_core.orchestration.executors.base import Executor
 from omnirec_core.orchestration.executors.local import LocalExecutor
 from omnirec_core.orchestration.jobs import (
     FAILED_FILE,
     Job,
     read_json,
-    short_hash,
 )
-from omnirec_core.orchestration.journal import CheckpointLock, Journal
+from omnirec_core.orchestration.journal import (
+    CheckpointLock,
+    Journal,
+    check_checkpoint_dir,
+    describe_os_error,
+)
+from omnirec_core.orchestration.planning import dataset_contexts, plan_jobs, safe_name, unique_datasets
 from omnirec_core.orchestration.progress import RunProgress
+from omnirec_core.orchestration.provenance import write_run_record
 from omnirec_core.orchestration.scoring import JobScorer
-from omnirec_core.orchestration.splitfiles import write_split
+from omnirec_core.orchestration.search import SearchSpec, plan_searches, read_outcome, search_summary
 from omnirec_core.orchestration.units import UnitSpec
-from omnirec_core.orchestration.validation import validate_run
+from omnirec_core.orchestration.validation import validate_plan, validate_run
 from omnirec_core.plugin.specs import AlgorithmSpec, RunnerSpec
-from omnirec_core.random import get_random_state, label_seed
 from omnirec_core.runner.api import cpu_threads
+
+if TYPE_CHECKING:
+    from omnirec_core.orchestration.envs.manager import RunnerEnv
 
 #: Set to "none" to run every runner on the current interpreter (plugin development).
 ISOLATION_ENV = "OMNIREC_RUNNER_ISOLATION"
-
-
-def _safe(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.+-]+", "_", name) or "dataset"
 
 
 class Coordinator:
@@ -73,7 +80,10 @@ class Coordinator:
     ) -> None:
         # Absolute: runner processes work in other directories.
         self.checkpoint_dir = Path(checkpoint_dir).absolute()
-        self.checkpoint_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            check_checkpoint_dir(self.checkpoint_dir)
+        except OmniRecError as exc:
+            raise SystemExit(f"omnirec: {exc}") from None
         self.tmp_dir = Path(tmp_dir).absolute() if tmp_dir is not None else None
         self.max_workers = max_workers
         self.executor: Executor = executor or LocalExecutor(max_workers)
@@ -82,8 +92,17 @@ class Coordinator:
         self.threads = threads or max(1, cpu_threads() // max_workers)
         self.quiet = quiet
         self.journal = Journal(self.checkpoint_dir)
+        self._unit_search: dict[str, str] = {}  # unit spec path -> search key
+        self._unit_errors: dict[str, str] = {}  # search key -> why its unit failed
 
     # ---- public API -----------------------------------------------------------------
+    def validate(self, plan: ExperimentPlan, evaluator: Evaluator) -> None:
+        """Check the plan and metrics before any data is loaded (``SystemExit`` on a problem)."""
+        try:
+            validate_plan(plan, evaluator)
+        except OmniRecError as exc:
+            raise SystemExit(f"omnirec: {exc}") from None
+
     def run(
         self,
         datasets: RecSysDataSet[Any] | Iterable[RecSysDataSet[Any]],
@@ -99,22 +118,35 @@ class Coordinator:
             runners = validate_run(ds_list, config, evaluator)
         except OmniRecError as exc:
             raise SystemExit(f"omnirec: {exc}") from None
+        ds_list, notes = unique_datasets(ds_list)
+        for note in notes:
+            self._warn(note)
         lock = CheckpointLock(self.checkpoint_dir)
         try:
             lock.acquire()
         except OmniRecError as exc:
             raise SystemExit(f"omnirec: {exc}") from None
-        own_tmp = self.tmp_dir is None
-        tmp = Path(tempfile.mkdtemp(prefix="omnirec-")) if own_tmp else self.tmp_dir
-        assert tmp is not None
-        tmp.mkdir(parents=True, exist_ok=True)
+        try:
+            tmp = self._make_tmp()
+        except OSError as exc:
+            lock.release()
+            raise SystemExit(
+                f"omnirec: {describe_os_error(exc, 'creating the temporary directory')}"
+            ) from None
         try:
             self._run(ds_list, config, evaluator, runners, tmp)
+        except OSError as exc:  # a full disk, a file system gone read-only...
+            raise SystemExit(f"omnirec: {describe_os_error(exc, 'writing')}") from None
         finally:
             lock.release()
-            if own_tmp:
-                shutil.rmtree(tmp, ignore_errors=True)
+            shutil.rmtree(tmp, ignore_errors=True)  # this run's own directory; tmp_dir itself stays
         return evaluator
+
+    def _make_tmp(self) -> Path:
+        """This run's temporary directory, inside ``tmp_dir`` (created if needed) or the system's."""
+        if self.tmp_dir is not None:
+            self.tmp_dir.mkdir(parents=True, exist_ok=True)
+        return Path(tempfile.mkdtemp(prefix="omnirec-run-", dir=self.tmp_dir))
 
     # ---- the run ----------------------------------------------------------------------
     def env_manager(self) -> EnvProvider:
@@ -139,67 +171,82 @@ class Coordinator:
     ) -> None:
         k = int(evaluator.max_k() or 0)
         need_pairs = bool(evaluator.needs_ratings())
-        jobs: list[Job] = []
-        labels: dict[str, str] = {}
         env_keys = {name: self._env_key(spec) for name, (spec, _) in runners.items()}
-        for ds in datasets:
-            ds_key = short_hash(ds.fingerprint(), ds.lineage, get_random_state())
-            ds_dir = self.checkpoint_dir / f"{_safe(ds.name)}-{ds_key}"
-            splits = [ds.data] if isinstance(ds.data, SplitData) else list(ds.data.folds)
-            folded = isinstance(ds.data, FoldedData)
-            split_descs = [write_split(ds_dir / "splits" / f"fold_{i}", s) for i, s in enumerate(splits)]
-            labels[ds_key] = f"{ds.name}-{ds_key}"
-            for name in plan.algorithms:
-                for cfg in plan.expand(name):
-                    ck = config_key(cfg)
-                    job_hash = short_hash(ds_key, name, ck, get_random_state(), env_keys[name])
-                    base = ds_dir / f"{name}-{job_hash}"
-                    for i, desc in enumerate(split_descs):
-                        fold = i if folded else None
-                        jobs.append(
-                            Job(
-                                key=f"{ds_key}/{name}-{job_hash}" + (f"/fold_{i}" if folded else ""),
-                                dataset=ds.name,
-                                dataset_key=ds_key,
-                                algorithm=name,
-                                config=cfg,
-                                fold=fold,
-                                # 31 bits: every framework accepts it (numpy legacy seeding stops at 2**32).
-                                seed=label_seed("job", ds_key, name, ck, fold) & 0x7FFFFFFF,
-                                job_dir=str(base / f"fold_{i}" if folded else base),
-                                n_users=ds.n_users,
-                                n_items=ds.n_items,
-                                feedback=ds.feedback,
-                                data={"train": desc["train"], "val": desc.get("val")},
-                                users=desc["users"] if k > 0 else None,
-                                pairs=desc["pairs"] if need_pairs else None,
-                                k=k,
-                                env_key=env_keys[name],
-                                extra={"split_dir": desc["dir"]},
-                            )
-                        )
-        progress = RunProgress(total=len(jobs), quiet=self.quiet)
+        try:
+            contexts = dataset_contexts(self.checkpoint_dir, datasets)
+        except OmniRecError as exc:
+            raise SystemExit(f"omnirec: {exc}") from None
+        write_run_record(self, plan, evaluator, contexts)  # what was run, for reports
+        labels = {ctx.id: ctx.label for ctx in contexts}
+        if plan.selection is None:
+            jobs, searches = plan_jobs(contexts, plan, runners, env_keys, k=k, need_pairs=need_pairs), []
+        else:
+            jobs = []
+            searches = plan_searches(
+                contexts, plan, plan.selection, runners, env_keys, k=k, need_pairs=need_pairs
+            )
+        total = len(jobs) + sum(len(s.context["splits"]) for s in searches)
+        progress = RunProgress(total=total, quiet=self.quiet)
         scorer = JobScorer(evaluator, labels, self.journal, progress)
-        pending: dict[str, list[Job]] = {}
+        work = _Work()
         with progress:
             for job in jobs:
-                state = scorer.try_finish(job, need_pairs)
-                if state == "pending":
-                    pending.setdefault(job.algorithm, []).append(job)
-            if pending:
-                self._execute(pending, runners, scorer, need_pairs, tmp)
+                if scorer.try_finish(job, need_pairs) == "pending":
+                    work.jobs.setdefault(job.algorithm, []).append(job)
+            for search in searches:
+                if not self._settle_search(search, scorer, need_pairs, final=False):
+                    work.searches.append(search)
+            if work:
+                self._execute(work, runners, scorer, need_pairs, tmp)
+
+    def _settle_search(self, spec: SearchSpec, scorer: JobScorer, need_pairs: bool, *, final: bool) -> bool:
+        """Score a finished search's selected jobs and record its trials; False while it has work left.
+
+        ``final``: after the executor ran; whatever is still missing then is a failure.
+        """
+        outcome = read_outcome(spec)
+        if outcome is None or outcome.status == "failed":
+            if not final:
+                return False
+            error = (outcome.error if outcome else "") or self._unit_errors.get(spec.key, "")
+            scorer.fail(spec.failure_job(), "search", error or "the search did not finish; see its unit log")
+            if outcome is not None:
+                scorer.evaluator.results.add_search(
+                    search_summary(outcome.record, scorer.labels[spec.ctx.id])
+                )
+            return True
+        states = {}
+        for job in outcome.selected:
+            if not scorer.settled(job):
+                states[job.key] = scorer.try_finish(job, need_pairs)
+        if "pending" in states.values() and not final:
+            return False
+        for job in outcome.selected:
+            if states.get(job.key) == "pending":
+                rec = read_json(job.path / FAILED_FILE) or {}
+                scorer.fail(
+                    job, rec.get("phase", "run"), rec.get("error", "the runner did not produce predictions")
+                )
+        scorer.evaluator.results.add_search(search_summary(outcome.record, scorer.labels[spec.ctx.id]))
+        if outcome.stopped:
+            self._warn(f"{spec.algorithm} on {spec.ctx.label}: {outcome.stopped}")
+        for note in outcome.edges:
+            self._warn(note)
+        return True
 
     def _say(self, text: str) -> None:
-        from rich.console import Console
-
         Console(stderr=True).print(f"[dim]{text}")
+
+    def _warn(self, text: str) -> None:
+        """A notice the user must see, also when quiet."""
+        Console(stderr=True, highlight=False).print(f"[yellow]omnirec: {text}")
 
     def _env_key(self, spec: RunnerSpec) -> str:
         return self.env_manager().key(spec)[:16]
 
     def _execute(
         self,
-        pending: dict[str, list[Job]],
+        work: _Work,
         runners: dict[str, tuple[RunnerSpec, AlgorithmSpec]],
         scorer: JobScorer,
         need_pairs: bool,
@@ -211,15 +258,23 @@ class Coordinator:
         unit_dir = self.checkpoint_dir / "units" / run_id
         units: list[Path] = []
         by_key: dict[str, Job] = {}
-        for name, jobs in pending.items():
-            spec, _ = runners[name]
-            scorer.progress.phase(f"{name}: preparing runner env")
-            try:
-                env = self.env_manager().ensure(spec)
-            except OmniRecError as exc:
-                for job in jobs:
-                    scorer.fail(job, "env", str(exc))
-                continue
+        by_name = {f"{spec.name}.{algo.name}": spec for spec, algo in runners.values()}
+        searches: dict[str, SearchSpec] = {}
+        envs: dict[str, RunnerEnv | str] = {}  # the env, or why it could not be built
+
+        def env_for(name: str) -> RunnerEnv | str:
+            if name not in envs:
+                scorer.progress.phase(f"{name}: preparing runner env")
+                try:
+                    envs[name] = self.env_manager().ensure(by_name[name])
+                except OmniRecError as exc:
+                    envs[name] = str(exc)
+            return envs[name]
+
+        def add_unit(
+            name: str, file: str, env: RunnerEnv, jobs: list[Job], search: SearchSpec | None = None
+        ) -> None:
+            spec = by_name[name]
             unit = UnitSpec(
                 runner=spec.name,
                 worker_module=spec.worker_module,
@@ -229,13 +284,49 @@ class Coordinator:
                 threads=self.threads,
                 device=self.device,
                 jobs=jobs,
+                tmp_dir=str(tmp),
+                isolated=self.env_manager().isolated,
+                search=search,
             )
-            path = unit_dir / f"{_safe(name)}.json"
+            path = unit_dir / f"{safe_name(file)}.json"
             unit.save(path)
             units.append(path)
+            if search is not None:
+                self._unit_search[str(path)] = search.key
+
+        for name, jobs in work.jobs.items():
+            env = env_for(name)
+            if isinstance(env, str):
+                for job in jobs:
+                    scorer.fail(job, "env", env)
+                continue
+            add_unit(name, name, env, jobs)
             by_key.update({j.key: j for j in jobs})
-        if not units:
-            return
+        for search in work.searches:
+            env = env_for(search.algorithm)
+            if isinstance(env, str):
+                scorer.fail(search.failure_job(), "env", env)
+                continue
+            add_unit(search.algorithm, f"{search.algorithm}-search-{search.key}", env, [], search)
+            searches[search.key] = search
+        if units:
+            self._drive(units, by_key, scorer, need_pairs)
+        # Anything the events did not cover (e.g. a unit that died as a whole) is settled from disk.
+        for job in by_key.values():
+            if not scorer.settled(job):
+                state = scorer.try_finish(job, need_pairs)
+                if state == "pending":
+                    rec = read_json(job.path / FAILED_FILE) or {}
+                    scorer.fail(
+                        job,
+                        rec.get("phase", "run"),
+                        rec.get("error", "the runner did not produce predictions"),
+                    )
+        for search in searches.values():
+            self._settle_search(search, scorer, need_pairs, final=True)
+
+    def _drive(self, units: list[Path], by_key: dict[str, Job], scorer: JobScorer, need_pairs: bool) -> None:
+        """Run the units on the executor, handling its events in this thread as they come."""
         events: queue.Queue[Event | None] = queue.Queue()
         errors: list[BaseException] = []
 
@@ -258,21 +349,18 @@ class Coordinator:
         thread.join()
         if errors:
             raise errors[0]
-        # Anything the events did not cover (e.g. a unit that died as a whole) is settled from disk.
-        for job in by_key.values():
-            if not scorer.settled(job):
-                state = scorer.try_finish(job, need_pairs)
-                if state == "pending":
-                    rec = read_json(job.path / FAILED_FILE) or {}
-                    scorer.fail(
-                        job,
-                        rec.get("phase", "run"),
-                        rec.get("error", "the runner did not produce predictions"),
-                    )
 
     def _on_event(self, ev: Event, by_key: dict[str, Job], scorer: JobScorer, need_pairs: bool) -> None:
         if isinstance(ev, UnitFailed):
-            scorer.progress.log(f"[red]unit failed: {ev.error}")
+            scorer.progress.log(f"[red]unit failed: {escape(ev.error)}")
+            search = self._unit_search.get(ev.unit) or self._unit_search.get(_parent_unit(ev.unit), "")
+            if search:
+                self._unit_errors[search] = ev.error
+            return
+        if isinstance(ev, TrialDone):
+            best = "" if ev.best is None else f", best {ev.best:.4f}"
+            score = "failed" if ev.score is None else f"{ev.score:.4f}"
+            scorer.progress.phase(f"{ev.algorithm} trial {ev.trial + 1}/{ev.budget}: {score}{best}")
             return
         job = by_key.get(ev.job)
         if job is None:
@@ -287,3 +375,20 @@ class Coordinator:
             scorer.fail(job, ev.phase, ev.error, journal=False)
         elif ev.phase == "predict" and ev.event in ("done", "skipped"):
             scorer.try_finish(job, need_pairs)
+
+
+@dataclass
+class _Work:
+    """What a run still has to do: jobs by algorithm, and searches."""
+
+    jobs: dict[str, list[Job]] = field(default_factory=dict)
+    searches: list[SearchSpec] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.jobs or self.searches)
+
+
+def _parent_unit(part: str) -> str:
+    """The unit spec a cluster part (``<unit>.parts/part-N.json``) belongs to."""
+    path = Path(part)
+    return str(path.parent.with_suffix(".json")) if path.parent.suffix == ".parts" else part

@@ -40,7 +40,22 @@ class UnitFailed:
         return {"unit": self.unit, "event": "unit_failed", "error": self.error}
 
 
-Event = JobEvent | UnitFailed
+@dataclass(frozen=True)
+class TrialDone:
+    """A tuning trial finished: its validation score and the best so far (None: failed / none yet)."""
+
+    search: str
+    algorithm: str
+    trial: int
+    budget: int
+    score: float | None
+    best: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"event": "trial", **{k: getattr(self, k) for k in self.__dataclass_fields__}}
+
+
+Event = JobEvent | UnitFailed | TrialDone
 EventSink = Callable[[Event], None]
 
 
@@ -48,6 +63,20 @@ def event_from_dict(data: dict[str, Any]) -> Event | None:
     """The event a JSON line describes, or ``None`` for anything else (ignored)."""
     if data.get("event") == "unit_failed":
         return UnitFailed(str(data.get("unit", "")), str(data.get("error", "")))
+    if data.get("event") == "trial":
+
+        def number(key: str) -> float | None:
+            value = data.get(key)
+            return float(value) if isinstance(value, (int, float)) else None
+
+        return TrialDone(
+            str(data.get("search", "")),
+            str(data.get("algorithm", "")),
+            int(data.get("trial") or 0),
+            int(data.get("budget") or 0),
+            number("score"),
+            number("best"),
+        )
     if isinstance(data.get("job"), str) and isinstance(data.get("event"), str):
         return JobEvent(data["job"], str(data.get("phase", "")), data["event"], str(data.get("error") or ""))
     return None

@@ -23,9 +23,11 @@ from omnirec_core.runner.fs import atomic_write_json, sha256_file
 JOB_FILE = "job.json"
 FIT_FILE = "fit.json"
 PREDICT_FILE = "predict.json"
+VALIDATION_FILE = "validation.json"
 FAILED_FILE = "failed.json"
 MODEL_DIR = "model"
 PRED_DIR = "predictions"
+VAL_DIR = "validation"
 
 
 def short_hash(*parts: Any, n: int = 12) -> str:
@@ -42,9 +44,9 @@ class Job:
 
     key: str
     dataset: str
-    dataset_key: str
+    dataset_key: str  # content hash of the split dataset (data, lineage, seed)
     algorithm: str  # "Runner.Algorithm"
-    config: dict[str, Any]
+    config: dict[str, Any]  # as the plan wrote it (what result tables show)
     fold: int | None
     seed: int
     job_dir: str
@@ -57,7 +59,34 @@ class Job:
     k: int
     exclude_train: bool = True
     env_key: str = ""
+    #: Test lists leave out validation items too (the split has a validation part).
+    exclude_val: bool = False
+    #: What ``users``/``pairs`` are: the test part (``test``) or, for a tuning trial,
+    #: the validation part (``validation``, recorded apart from test predictions).
+    predict_to: str = "test"
+
+    @property
+    def record_file(self) -> str:
+        return VALIDATION_FILE if self.predict_to == "validation" else PREDICT_FILE
+
+    @property
+    def pred_dir(self) -> str:
+        return VAL_DIR if self.predict_to == "validation" else PRED_DIR
+
     extra: dict[str, Any] = field(default_factory=dict)
+    #: The plan's config with the algorithm's declared defaults filled in: what the runner
+    #: gets, and what the job's key and seed are derived from.
+    effective_config: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def run_config(self) -> dict[str, Any]:
+        """The config the runner trains with (unit specs of older versions lack the effective one)."""
+        return self.effective_config or self.config
+
+    @property
+    def dataset_id(self) -> str:
+        """The dataset's directory name: its name and content key (two names, two ids)."""
+        return self.key.split("/", 1)[0]
 
     @property
     def runner(self) -> str:
@@ -76,7 +105,16 @@ class Job:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Job:
-        return cls(**d)
+        return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
+
+
+def dataset_labels(datasets: list[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """Result-table labels of (name, content key) pairs: the name, unless several contents
+    share it (different preprocessing), then ``name (first 8 of the key)``."""
+    keys_by_name: dict[str, set[str]] = {}
+    for name, key in datasets:
+        keys_by_name.setdefault(name, set()).add(key)
+    return {(n, k): n if len(keys_by_name[n]) == 1 else f"{n} ({k[:8]})" for n, k in datasets}
 
 
 def read_json(path: Path) -> dict[str, Any] | None:
@@ -108,6 +146,14 @@ def record_fit(job_dir: Path, info: dict[str, Any]) -> None:
     atomic_write_json(job_dir / FIT_FILE, {**info, "files": model_hashes(job_dir)})
 
 
+def prediction_source(rec: dict[str, Any]) -> str:
+    """Identity of the predictions a score was computed from (their column hashes)."""
+    return short_hash(
+        {p: {c: v["sha256"] for c, v in rec[p]["columns"].items()} for p in ("topk", "pairs") if rec.get(p)},
+        n=16,
+    )
+
+
 def rebase(desc: dict[str, Any] | None, base: Path, *, relative: bool) -> dict[str, Any] | None:
     """A column description with paths made relative to ``base`` (for records on disk, so a
     checkpoint tree can be moved) or absolute again (for use)."""
@@ -125,11 +171,16 @@ def rebase(desc: dict[str, Any] | None, base: Path, *, relative: bool) -> dict[s
     return {**desc, "columns": cols}
 
 
-def write_predict_record(job_dir: Path, k: int, reply: dict[str, Any]) -> None:
+def write_predict_record(
+    job_dir: Path, k: int, reply: dict[str, Any], *, exclude_val: bool = False, record: str = PREDICT_FILE
+) -> None:
+    """Record a predict reply: ``predict.json`` for test predictions (``validation.json``
+    for a tuning trial's validation predictions), with paths relative to ``job_dir``."""
     atomic_write_json(
-        job_dir / PREDICT_FILE,
+        job_dir / record,
         {
             "k": k,
+            "exclude_val": exclude_val,
             "topk": rebase(reply.get("topk"), job_dir, relative=True),
             "pairs": rebase(reply.get("pairs"), job_dir, relative=True),
             "info": reply.get("info", {}),
@@ -137,10 +188,15 @@ def write_predict_record(job_dir: Path, k: int, reply: dict[str, Any]) -> None:
     )
 
 
-def predict_record(job_dir: Path, k: int, need_pairs: bool) -> dict[str, Any] | None:
-    """The predict record (absolute paths) if predictions are complete, unaltered and cover ``k``."""
-    rec = read_json(job_dir / PREDICT_FILE)
+def predict_record(
+    job_dir: Path, k: int, need_pairs: bool, *, exclude_val: bool = False, record: str = PREDICT_FILE
+) -> dict[str, Any] | None:
+    """The predict record (absolute paths) if predictions are complete, unaltered, cover ``k``
+    and follow the same exclusion protocol (validation items left out or not)."""
+    rec = read_json(job_dir / record)
     if rec is None or rec.get("k", 0) < k or (need_pairs and not rec.get("pairs")):
+        return None
+    if bool(rec.get("exclude_val", False)) != exclude_val:
         return None
     rec["topk"] = rebase(rec.get("topk"), job_dir, relative=False)
     rec["pairs"] = rebase(rec.get("pairs"), job_dir, relative=False)
@@ -164,9 +220,12 @@ def write_job_record(job: Job, **status: Any) -> None:
             "dataset_key": job.dataset_key,
             "algorithm": job.algorithm,
             "config": job.config,
+            "effective_config": job.run_config,
             "fold": job.fold,
             "seed": job.seed,
             "env_key": job.env_key,
+            # A tuning trial's record (validation lists only): not a test result of the run.
+            "trial": job.predict_to == "validation",
         }
     )
     rec.update(status)

@@ -9,6 +9,7 @@ source of truth, the journal tells the story of a run.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import json
 import os
@@ -26,6 +27,57 @@ JOURNAL_NAME = "journal.jsonl"
 
 class CheckpointLocked(OmniRecError):
     """Another coordinator holds the checkpoint directory."""
+
+
+class CheckpointError(OmniRecError):
+    """The checkpoint directory cannot be used (not a directory, not writable, full...)."""
+
+
+def describe_os_error(exc: OSError, doing: str) -> str:
+    """One line naming the path, the problem and, where there is one, the fix."""
+    path = exc.filename or "?"
+    fixes = {
+        errno.ENOSPC: "free space and re-run: finished jobs are kept",
+        errno.EDQUOT: "free space (or raise the quota) and re-run: finished jobs are kept",
+        errno.EROFS: "use a checkpoint_dir on a writable file system",
+        errno.EACCES: "use a checkpoint_dir you may write to",
+        errno.EPERM: "use a checkpoint_dir you may write to",
+        errno.ENOTDIR: "a part of the path is a file; give a directory path",
+        errno.EEXIST: "a file of that name is in the way; give a directory path",
+    }
+    problem = exc.strerror or str(exc)
+    fix = fixes.get(exc.errno or 0, "")
+    return f"{problem.lower()} while {doing} {path}" + (f"; {fix}" if fix else "")
+
+
+def check_checkpoint_dir(directory: Path) -> None:
+    """Make sure ``directory`` is (or can become) a writable, lockable directory.
+
+    Raises :class:`CheckpointError` with one line naming the path and the problem; nothing
+    is left behind but the directory itself.
+    """
+    if directory.exists() and not directory.is_dir():
+        raise CheckpointError(f"checkpoint_dir {directory} is a file, not a directory; give a directory path")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CheckpointError(
+            f"cannot create checkpoint_dir {directory}: {describe_os_error(exc, 'creating')}"
+        ) from None
+    probe = directory / f".omnirec-probe-{os.getpid()}"
+    try:
+        fd = os.open(probe, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            os.write(fd, b"probe")
+            os.fsync(fd)
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        finally:
+            os.close(fd)
+            os.unlink(probe)
+    except OSError as exc:
+        raise CheckpointError(
+            f"checkpoint_dir {directory} cannot be used: {describe_os_error(exc, 'writing')}"
+        ) from None
 
 
 class CheckpointLock:
@@ -78,8 +130,12 @@ class Journal:
         record = {"t": round(time.time(), 3), "job": job, "phase": phase, "event": event, **extra}
         line = (json.dumps(record, sort_keys=True, default=str) + "\n").encode()
         with self._lock:
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
             try:
+                size = os.fstat(fd).st_size
+                if size and os.pread(fd, 1, size - 1) != b"\n":
+                    # A crash tore the last line: end it, so this record is not glued to it.
+                    line = b"\n" + line
                 os.write(fd, line)
                 os.fsync(fd)
             finally:

@@ -52,7 +52,8 @@ from omnirec_core.runner.wire import (
 POLL = 0.1
 #: After the socket reaches EOF, how long the process may take to finish exiting.
 EXIT_WAIT = 10.0
-#: Per-connection TLS handshake bound, so a silent local client cannot stall the accept loop.
+#: Per-connection TLS handshake bound (handshakes run concurrently, so this only bounds
+#: how long a silent local client keeps one thread busy).
 TLS_HANDSHAKE_TIMEOUT = 10.0
 LOG_CAP = 10 * 1024 * 1024
 TAIL_BYTES = 4096
@@ -413,31 +414,58 @@ class RunnerProcess:
         return remaining
 
     def _accept(self, listener: socket.socket, deadline: float) -> ssl.SSLSocket:
-        """Accept connections until one presents this runner's certificate."""
+        """Accept connections until one presents this runner's certificate.
+
+        Each TLS handshake runs in its own thread with a short deadline, so silent or slow
+        local clients can neither delay the real runner nor fill the listen backlog.
+        """
         assert self._tls is not None and self._creds is not None
-        ctx = self._tls.server_context()
-        listener.settimeout(POLL)
-        phase = "startup (before the handshake)"
-        while True:
-            remaining = self._before_deadline(deadline, phase)
-            try:
-                raw, peer = listener.accept()
-            except TimeoutError:
-                continue
-            raw.settimeout(min(remaining, TLS_HANDSHAKE_TIMEOUT))
+        ctx, expected = self._tls.server_context(), self._creds.fingerprint
+        authenticated: list[ssl.SSLSocket] = []
+        lock = threading.Lock()
+        done = False  # set under the lock once the loop ends: late handshakes close their socket
+
+        def handshake(raw: socket.socket, peer: Any) -> None:
+            raw.settimeout(TLS_HANDSHAKE_TIMEOUT)
             try:
                 sock = ctx.wrap_socket(raw, server_side=True)
             except (ssl.SSLError, OSError) as exc:
                 raw.close()
                 self.rejected.append(f"{peer}: TLS handshake failed: {exc}")
-                continue
+                return
             got = fingerprint(sock.getpeercert(binary_form=True) or b"")
-            if got != self._creds.fingerprint:
+            if got != expected:
                 sock.close()
                 self.rejected.append(f"{peer}: client certificate {got[:16]}... is not this runner's")
-                continue
-            sock.settimeout(None)
-            return sock
+                return
+            with lock:
+                if done or authenticated:
+                    sock.close()
+                else:
+                    authenticated.append(sock)
+
+        listener.settimeout(POLL)
+        phase = "startup (before the handshake)"
+        try:
+            while True:
+                self._before_deadline(deadline, phase)
+                with lock:
+                    if authenticated:
+                        sock = authenticated.pop()
+                        sock.settimeout(None)
+                        return sock
+                try:
+                    raw, peer = listener.accept()
+                except TimeoutError:
+                    continue
+                threading.Thread(
+                    target=handshake, args=(raw, peer), name="omnirec-tls-handshake", daemon=True
+                ).start()
+        finally:
+            with lock:
+                done = True
+                for leftover in authenticated:
+                    leftover.close()
 
     def _read_hello(self, deadline: float) -> dict[str, Any]:
         assert self._conn is not None

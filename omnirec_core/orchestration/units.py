@@ -13,6 +13,7 @@ import os
 import platform
 import resource
 import socket
+import tempfile
 import time
 import traceback
 from dataclasses import asdict, dataclass, field, replace
@@ -23,7 +24,6 @@ from omnirec_core.orchestration.events import EventSink, JobEvent
 from omnirec_core.orchestration.jobs import (
     FAILED_FILE,
     MODEL_DIR,
-    PRED_DIR,
     Job,
     fit_done,
     predict_record,
@@ -33,6 +33,7 @@ from omnirec_core.orchestration.jobs import (
     write_predict_record,
 )
 from omnirec_core.orchestration.runner_process import RunnerCrashed, RunnerHung, RunnerProcess
+from omnirec_core.orchestration.search import Search, SearchSpec
 from omnirec_core.orchestration.tls import RunCA
 from omnirec_core.runner.fs import atomic_write_json
 from omnirec_core.runner.messages import FitMessage, PredictMessage
@@ -59,6 +60,13 @@ class UnitSpec:
     threads: int = 1
     device: str = "cpu"
     parent: str = ""
+    #: The run's temporary directory: TLS secrets and the runner's TMPDIR go below it
+    #: (the system's when it does not exist where the unit runs, e.g. on a cluster node).
+    tmp_dir: str = ""
+    #: False for in-place runs (the caller's interpreter): its environment is kept as it is.
+    isolated: bool = True
+    #: A tuning search (one algorithm on one dataset); its trials replace the job list.
+    search: SearchSpec | None = None
 
     def save(self, path: Path) -> None:
         atomic_write_json(path, asdict(self))
@@ -70,7 +78,8 @@ class UnitSpec:
         if data is None:
             raise FileNotFoundError(f"unit spec {path} is missing or unreadable")
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
-        return cls(**{**known, "jobs": [Job.from_dict(j) for j in data.get("jobs", [])]})
+        search = SearchSpec(**known["search"]) if known.get("search") else None
+        return cls(**{**known, "jobs": [Job.from_dict(j) for j in data.get("jobs", [])], "search": search})
 
     def part(self, jobs: list[Job], parent: str, threads: int) -> UnitSpec:
         """A spec for some of this unit's jobs (a cluster task's share)."""
@@ -82,10 +91,17 @@ def unit_paths(spec_path: Path) -> tuple[Path, Path]:
     return spec_path.with_suffix(".done.json"), spec_path.with_suffix(".error.json")
 
 
-def runner_env(spec: UnitSpec) -> dict[str, str | None]:
-    """Changes to the inherited environment for the runner (``None`` removes a variable)."""
+def runner_env(spec: UnitSpec, scratch: Path | None = None) -> dict[str, str | None]:
+    """Changes to the inherited environment for the runner (``None`` removes a variable).
+
+    An isolated runner sees its env's own packages only (no ``PYTHONPATH``); an in-place
+    one keeps the caller's environment. ``scratch`` becomes its ``TMPDIR``.
+    """
     env: dict[str, str | None] = {k: None for k in os.environ if k.startswith(STRIP_PREFIXES)}
-    env["PYTHONPATH"] = None  # the runner env's own packages only
+    if spec.isolated:
+        env["PYTHONPATH"] = None
+    if scratch is not None:
+        env["TMPDIR"] = str(scratch)
     threads = str(spec.threads)
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         env[var] = os.environ.get(var, threads)
@@ -109,7 +125,7 @@ def _proc_usage(pid: int) -> dict[str, float]:
 def _request_fields(job: Job, spec: UnitSpec) -> dict[str, Any]:
     return {
         "algorithm": job.algo,
-        "config": job.config,
+        "config": job.run_config,
         "seed": job.seed,
         "job_dir": str(job.path / MODEL_DIR),
         "n_users": job.n_users,
@@ -133,21 +149,24 @@ def predict_message(job: Job, spec: UnitSpec) -> PredictMessage:
         **_request_fields(job, spec),
         k=job.k,
         exclude_train=job.exclude_train,
+        exclude_val=job.exclude_val,
         users=job.users,
         pairs=job.pairs,
-        out_dir=str(job.path / PRED_DIR),
+        out_dir=str(job.path / job.pred_dir),
     )
 
 
 class _Runner:
     """Starts the runner lazily and restarts it after a crash."""
 
-    def __init__(self, spec: UnitSpec, ca: RunCA, log_dir: Path) -> None:
-        self.spec, self.ca, self.log_dir = spec, ca, log_dir
+    def __init__(self, spec: UnitSpec, ca: RunCA, log_dir: Path, scratch: Path) -> None:
+        self.spec, self.ca, self.log_dir, self.scratch = spec, ca, log_dir, scratch
         self.proc: RunnerProcess | None = None
         self.hello: dict[str, Any] = {}
         #: Seconds the serving runner took from spawn to handshake (interpreter, imports, TLS).
         self.start_s = 0.0
+        #: Why the runner could not start, when it could not: the same for every job.
+        self.start_failure: Exception | None = None
 
     def get(self) -> RunnerProcess:
         if self.proc is None:
@@ -157,11 +176,15 @@ class _Runner:
                 Path(self.spec.python),
                 self.spec.worker_module,
                 log_dir=self.log_dir,
-                env=runner_env(self.spec),
+                env=runner_env(self.spec, self.scratch),
                 cwd=self.log_dir,
                 tls=self.ca,
             )
-            self.hello = self.proc.start()
+            try:
+                self.hello = self.proc.start()
+            except Exception as exc:
+                self.proc, self.start_failure = None, exc
+                raise
             self.start_s = round(time.perf_counter() - t0, 3)
         return self.proc
 
@@ -192,7 +215,10 @@ def _timed_call(
 
 def _run_job(job: Job, spec: UnitSpec, runner: _Runner, emit: EventSink) -> None:
     need_pairs = job.pairs is not None
-    if predict_record(job.path, job.k, need_pairs) is not None:
+    if (
+        predict_record(job.path, job.k, need_pairs, exclude_val=job.exclude_val, record=job.record_file)
+        is not None
+    ):
         emit(JobEvent(job.key, "predict", "skipped"))
         return
     (job.path / FAILED_FILE).unlink(missing_ok=True)
@@ -202,20 +228,50 @@ def _run_job(job: Job, spec: UnitSpec, runner: _Runner, emit: EventSink) -> None
         emit(JobEvent(job.key, "fit", "started"))
         write_job_record(job, status="fitting", **host)
         reply, _ = _timed_call(runner, "fit", fit_message(job, spec).to_body(), timings)
-        record_fit(job.path, {"info": reply.get("info", {}), "wall_s": timings["fit_wall_s"]})
-        write_job_record(job, status="fitted", timings=timings, versions=runner.hello)
+        info = reply.get("info", {})
+        record_fit(job.path, {"info": info, "wall_s": timings["fit_wall_s"]})
+        device = {k: info[k] for k in ("device_requested", "device", "gpu") if k in info}
+        write_job_record(job, status="fitted", timings=timings, versions=runner.hello, device=device)
         emit(JobEvent(job.key, "fit", "done"))
     emit(JobEvent(job.key, "predict", "started"))
     reply, usage = _timed_call(runner, "predict", predict_message(job, spec).to_body(), timings)
-    write_predict_record(job.path, job.k, reply)
+    write_predict_record(job.path, job.k, reply, exclude_val=job.exclude_val, record=job.record_file)
     write_job_record(
         job,
-        status="predicted",
+        status="predicted" if job.predict_to == "test" else "validated",
         timings=timings,
         peak_rss_mib=usage.get("peak_rss_mib"),
         versions=runner.hello,
     )
     emit(JobEvent(job.key, "predict", "done"))
+
+
+def _run_trial(job: Job, spec: UnitSpec, runner: _Runner, sink: EventSink) -> None:
+    """One trial job of a search: its failure is recorded and raised to the search."""
+    job.path.mkdir(parents=True, exist_ok=True)
+    try:
+        _run_job(job, spec, runner, sink)
+    except Exception as exc:
+        _record_failure(job, exc, sink)
+        if isinstance(exc, (RunnerCrashed, RunnerHung)):
+            runner.drop()
+        raise
+
+
+def _record_failure(job: Job, exc: BaseException, sink: EventSink, *, phase: str = "") -> None:
+    """Write ``failed.json`` and the job record, and report the failure."""
+    job.path.mkdir(parents=True, exist_ok=True)
+    if not phase:
+        phase = "predict" if fit_done(job.path) else "fit"
+    record = {
+        "phase": phase,
+        "error": f"{type(exc).__name__}: {exc}",
+        "traceback": getattr(exc, "traceback", "") or "".join(traceback.format_exception(exc)),
+        "time": time.time(),
+    }
+    atomic_write_json(job.path / FAILED_FILE, record)
+    write_job_record(job, status="failed", error=record["error"])
+    sink(JobEvent(job.key, phase, "failed", str(record["error"])))
 
 
 def execute_unit(spec_path: Path, emit: EventSink | None = None, engine_job_id: str = "") -> dict[str, Any]:
@@ -231,27 +287,35 @@ def execute_unit(spec_path: Path, emit: EventSink | None = None, engine_job_id: 
     log_dir.mkdir(parents=True, exist_ok=True)
     t0 = time.time()
     failed: list[str] = []
-    with RunCA() as ca:
-        runner = _Runner(spec, ca, log_dir)
+    base = Path(spec.tmp_dir) if spec.tmp_dir and Path(spec.tmp_dir).is_dir() else None
+    with (
+        tempfile.TemporaryDirectory(prefix="omnirec-scratch-", dir=base) as scratch,
+        RunCA(base_dir=base) as ca,
+    ):
+        runner = _Runner(spec, ca, log_dir, Path(scratch))
+        jobs = list(spec.jobs)
         try:
-            for job in spec.jobs:
+            if spec.search is not None:
+                outcome = Search(spec.search, lambda job: _run_trial(job, spec, runner, sink), sink).run(
+                    lambda: runner.start_failure
+                )
+                if outcome.status == "failed":
+                    failed.append(spec.search.key)
+                jobs += outcome.selected
+            for n, job in enumerate(jobs):
                 job.path.mkdir(parents=True, exist_ok=True)
                 try:
                     _run_job(job, spec, runner, sink)
                 except Exception as exc:
-                    crashed = isinstance(exc, (RunnerCrashed, RunnerHung))
-                    phase = "predict" if fit_done(job.path) else "fit"
-                    record = {
-                        "phase": phase,
-                        "error": f"{type(exc).__name__}: {exc}",
-                        "traceback": getattr(exc, "traceback", "") or traceback.format_exc(),
-                        "time": time.time(),
-                    }
-                    atomic_write_json(job.path / FAILED_FILE, record)
-                    write_job_record(job, status="failed", error=record["error"])
+                    _record_failure(job, exc, sink)
                     failed.append(job.key)
-                    sink(JobEvent(job.key, phase, "failed", str(record["error"])))
-                    if crashed:
+                    if runner.start_failure is not None:
+                        # A runner that cannot start will not start for the next job either.
+                        for rest in jobs[n + 1 :]:
+                            _record_failure(rest, runner.start_failure, sink, phase="start")
+                            failed.append(rest.key)
+                        break
+                    if isinstance(exc, (RunnerCrashed, RunnerHung)):
                         runner.drop()
         finally:
             runner.drop()

@@ -7,10 +7,13 @@ never removed or renamed.
 from __future__ import annotations
 
 import builtins
+import difflib
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, cast
+
+from omnirec_core.runner.errors import ConfigError
 
 Feedback = Literal["implicit", "explicit"]
 
@@ -23,7 +26,12 @@ def canonical_config(config: Mapping[str, Any], *, compact: bool = True) -> str:
     """
     separators = (",", ":") if compact else (", ", ": ")
     return json.dumps(dict(config), sort_keys=True, separators=separators, default=str)
+
+
 PredictionKind = Literal["topk", "rating"]
+# How a dataset's files are checked: against published checksums ("pinned"), against
+# the size and SHA-256 recorded at the first download ("first-use"), or some of each.
+Integrity = Literal["", "pinned", "first-use", "partly-pinned"]
 
 
 @dataclass(frozen=True)
@@ -32,6 +40,13 @@ class DatasetSpec:
 
     ``load(data_dir, force_download)`` returns a pandas DataFrame with at least the
     columns ``user`` and ``item`` (optionally ``rating`` and ``timestamp``) in original ids.
+
+    The catalogue fields are optional: ``family`` groups releases (``amazon2018``);
+    ``citation`` is the BibTeX to cite; ``timestamps`` says whether interactions carry
+    times (``None``: not stated); ``integrity`` how downloads are checked; ``manual``
+    that the user must fetch the files; ``urls`` every download location, mirrors
+    included; ``expected`` published statistics (``users``, ``items``,
+    ``interactions``); ``notes`` caveats, such as facts that could not be verified.
     """
 
     name: str
@@ -42,6 +57,14 @@ class DatasetSpec:
     feedback: Feedback = "explicit"
     licence_note: str = ""
     aliases: tuple[str, ...] = ()
+    family: str = ""
+    citation: str = ""
+    timestamps: bool | None = None
+    integrity: Integrity = ""
+    manual: bool = False
+    urls: tuple[str, ...] = ()
+    expected: Mapping[str, int] = field(default_factory=dict)
+    notes: str = ""
 
 
 @dataclass(frozen=True)
@@ -78,8 +101,14 @@ class _NoDefault:
 
 NO_DEFAULT: Any = _NoDefault()
 
-_TYPE_WORDS = {bool: "true or false", int: "an integer", float: "a number", str: "a string",
-               list: "a list", dict: "a table"}
+_TYPE_WORDS = {
+    bool: "true or false",
+    int: "an integer",
+    float: "a number",
+    str: "a string",
+    list: "a list",
+    dict: "a table",
+}
 
 
 def _fmt(x: Any) -> str:
@@ -143,6 +172,36 @@ class Param:
         return bad if value != value or below or above else None
 
 
+def config_problem(label: str, params: Sequence[Param], config: Mapping[str, Any]) -> str | None:
+    """Why ``config`` cannot work for the algorithm ``label`` declaring ``params`` (None: it can).
+
+    Unknown keys come first (with a close match and the valid keys), then every value of a
+    wrong type or out of range: ``RecPack.EASE: l2 must be a number ≥ 0, got 'abc'``.
+    """
+    declared = {p.name: p for p in params}
+    unknown = sorted(set(config) - set(declared))
+    if unknown:
+        close = difflib.get_close_matches(unknown[0], list(declared), n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        return (
+            f"{label} does not accept config key(s) {', '.join(map(repr, unknown))}.{hint} "
+            f"Valid keys: {', '.join(declared) or 'none'}."
+        )
+    problems = [f"{key} {why}" for key, value in config.items() if (why := declared[key].problem(value))]
+    return f"{label}: " + "; ".join(problems) if problems else None
+
+
+def check_config(label: str, params: Sequence[Param], config: Mapping[str, Any]) -> None:
+    """Raise :class:`~omnirec_core.runner.errors.ConfigError` with :func:`config_problem`'s message.
+
+    Workers call it as the last line of defence with the same declarations the coordinator
+    checks before any work.
+    """
+    problem = config_problem(label, params, config)
+    if problem is not None:
+        raise ConfigError(problem)
+
+
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
@@ -174,6 +233,10 @@ class AlgorithmSpec:
     gpu: bool = False
     unavailable: str = ""
     description: str = ""
+    #: The recommended search space for tuning (``plan.add_algorithm(name, tune=True)``):
+    #: config key -> space, as a plan-file table (``{"loguniform": [1.0, 1e4]}``, a list of
+    #: choices, ``{"int": [10, 500]}``...) or an ``omnirec_core.experiment.spaces`` object.
+    search_space: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.params is None:
@@ -222,8 +285,8 @@ class RunnerSpec:
     description: str = ""
 
     def algorithm(self, name: str) -> AlgorithmSpec | None:
-        """The algorithm called ``name`` (case-sensitive), or ``None``."""
+        """The algorithm called ``name`` (any case, like runner names), or ``None``."""
         for algo in self.algorithms:
             if algo.name == name:
                 return algo
-        return None
+        return next((a for a in self.algorithms if a.name.lower() == name.lower()), None)

@@ -93,6 +93,9 @@ class PredictRequest(FitRequest):
     users: np.ndarray | None = None
     exclude_train: bool = True
     pairs: Interactions | None = None
+    #: The SDK removes validation items from the handler's lists afterwards (see
+    #: :func:`omnirec_core.runner.topk.without_known`); handlers need not look at it.
+    exclude_val: bool = False
 
     @classmethod
     def load(cls, msg: FitMessage) -> PredictRequest:
@@ -105,6 +108,7 @@ class PredictRequest(FitRequest):
             users=users,
             exclude_train=msg.exclude_train,
             pairs=_interactions(msg.pairs),
+            exclude_val=msg.exclude_val,
         )
 
 

@@ -103,6 +103,9 @@ class PredictMessage(FitMessage):
     users: ColumnsDesc | None = None
     pairs: ColumnsDesc | None = None
     exclude_train: bool = True
+    #: Also keep each user's validation items (``val``) out of their list: the protocol for
+    #: test rankings when the split has a validation part. The SDK does it for every handler.
+    exclude_val: bool = field(default=False, metadata={"optional": True})
 
 
 @dataclass(frozen=True, kw_only=True)

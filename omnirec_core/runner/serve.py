@@ -23,7 +23,7 @@ import sys
 import threading
 import time
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -34,6 +34,7 @@ from omnirec_core.runner import FitRequest, Handler, Prediction, PredictRequest
 from omnirec_core.runner.columns import write_columns
 from omnirec_core.runner.errors import ConnectionClosed, ProtocolError
 from omnirec_core.runner.messages import PROTOCOL_VERSION, FitMessage, HelloMessage, PredictMessage
+from omnirec_core.runner.topk import grouped_ranks, widening, without_known
 from omnirec_core.runner.wire import Connection, Message, fingerprint
 
 # Environment variables the coordinator sets for the runner process.
@@ -152,20 +153,6 @@ def connect(settings: Settings, timeout: float = 30.0) -> Connection:
 # ---- writing predictions ----------------------------------------------------------
 
 
-def ranks(user: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(row order grouping users, 1-based rank) keeping each user's rows in handler order."""
-    order = np.argsort(user, kind="stable")
-    u = user[order]
-    n = len(u)
-    if n == 0:
-        return order, np.empty(0, dtype=np.int64)
-    new = np.empty(n, dtype=bool)
-    new[0] = True
-    np.not_equal(u[1:], u[:-1], out=new[1:])
-    start = np.maximum.accumulate(np.where(new, np.arange(n), 0))
-    return order, (np.arange(n) - start + 1).astype(np.int64)
-
-
 def prediction_reply(pred: Prediction, req: PredictRequest, out_dir: str | Path) -> dict[str, Any]:
     """Write a handler's Prediction as column files under ``out_dir``; the ok body."""
     if not isinstance(pred, Prediction):
@@ -181,7 +168,7 @@ def prediction_reply(pred: Prediction, req: PredictRequest, out_dir: str | Path)
                 f"Prediction.user/item/score must be 1-d arrays of one length, got shapes "
                 f"{user.shape}, {item.shape}, {score.shape}"
             )
-        order, rank = ranks(user)
+        order, rank = grouped_ranks(user)
         reply["topk"] = write_columns(
             out / "topk",
             {"user": user[order], "item": item[order], "score": score[order], "rank": rank},
@@ -327,6 +314,23 @@ def hello_body(handler: Handler, settings: Settings) -> dict[str, Any]:
     ).to_body()
 
 
+def device_used(requested: str) -> dict[str, str]:
+    """The device this runner process actually computed on, as far as the process can tell.
+
+    A process that initialised CUDA (through torch, which every GPU-capable framework
+    here uses) ran on that GPU; any other ran on the CPU, whatever was requested.
+    """
+    torch = sys.modules.get("torch")
+    cuda = getattr(torch, "cuda", None)
+    try:
+        if cuda is not None and cuda.is_initialized():
+            index = cuda.current_device()
+            return {"device": f"cuda:{index}", "gpu": str(cuda.get_device_name(index))}
+    except Exception as exc:  # a broken CUDA setup must not fail a finished fit
+        return {"device": f"unknown ({type(exc).__name__}: {exc})"[:200]}
+    return {"device": "cpu"}
+
+
 def _run_request(handler: Handler, msg: Message) -> dict[str, Any]:
     if msg.type == "fit":
         req = FitRequest.load(FitMessage.from_body(msg.body))
@@ -337,14 +341,50 @@ def _run_request(handler: Handler, msg: Message) -> dict[str, Any]:
         handler.check_config(req.algorithm, req.config)
         info = dict(handler.fit(req) or {})
         info["handler_s"] = time.perf_counter() - t0
+        info.setdefault("device_requested", req.device)
+        for key, value in device_used(req.device).items():
+            info.setdefault(key, value)
         return {"info": to_plain(info)}
     message = PredictMessage.from_body(msg.body)
     preq = PredictRequest.load(message)
     t0 = time.perf_counter()
     handler.check_config(preq.algorithm, preq.config)
-    pred = handler.predict(preq)
+    pred = _predict(handler, preq)
     pred.info = {**pred.info, "handler_s": time.perf_counter() - t0}
     return prediction_reply(pred, preq, message.out_dir)
+
+
+def _predict(handler: Handler, req: PredictRequest) -> Prediction:
+    """The handler's prediction; with ``exclude_val``, its lists without validation items.
+
+    Handlers exclude training items themselves; validation items are removed here, for
+    every handler alike: users are asked for k plus room for their validation items (in
+    a few groups of similar room), the items are dropped and each list is cut to k.
+    """
+    val = req.val
+    if not (req.exclude_val and val is not None and len(val) and req.users is not None and req.k > 0):
+        return handler.predict(req)
+    users = np.asarray(req.users, dtype=np.int64)
+    room = widening(np.bincount(val.user, minlength=req.n_users)[users])
+    parts, info = [], {}
+    for extra in np.unique(room):
+        group = replace(req, users=users[room == extra], k=req.k + int(extra), pairs=None)
+        got = handler.predict(group)
+        if got.user is None or got.item is None or got.score is None:
+            raise ValueError(
+                "top-K lists were requested but predict() returned none (Prediction.user is None)"
+            )
+        parts.append(
+            without_known(
+                np.asarray(got.user), np.asarray(got.item), np.asarray(got.score), val, req.n_items, req.k
+            )
+        )
+        info.update(got.info)
+    user, item, score = (np.concatenate([p[i] for p in parts]) for i in range(3))
+    out = Prediction(user=user, item=item, score=score, info=info)
+    if req.pairs is not None:
+        out.pair_score = handler.predict(replace(req, users=None, k=0)).pair_score
+    return out
 
 
 def _handle(session: Session, handler: Handler, msg: Message, interval: float) -> None:

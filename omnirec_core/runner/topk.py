@@ -67,3 +67,43 @@ def topk_from_scores(
 def batches(n: int, size: int) -> list[slice]:
     """Slices covering 0..n in steps of ``size``."""
     return [slice(i, min(i + size, n)) for i in range(0, n, max(1, size))]
+
+
+def grouped_ranks(user: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(row order grouping users, 1-based rank) keeping each user's rows in their given order."""
+    order = np.argsort(user, kind="stable")
+    u = user[order]
+    n = len(u)
+    if n == 0:
+        return order, np.empty(0, dtype=np.int64)
+    new = np.empty(n, dtype=bool)
+    new[0] = True
+    np.not_equal(u[1:], u[:-1], out=new[1:])
+    start = np.maximum.accumulate(np.where(new, np.arange(n), 0))
+    return order, (np.arange(n) - start + 1).astype(np.int64)
+
+
+def without_known(
+    user: np.ndarray, item: np.ndarray, score: np.ndarray, known: Interactions, n_items: int, k: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Ranked lists with the ``known`` (user, item) pairs removed, cut to ``k`` per user.
+
+    Each user's rows keep their order; the result is grouped by user, best first.
+    """
+    keys = np.asarray(user, dtype=np.int64) * n_items + np.asarray(item, dtype=np.int64)
+    known_keys = np.unique(
+        np.asarray(known.user, dtype=np.int64) * n_items + np.asarray(known.item, dtype=np.int64)
+    )
+    if len(known_keys):
+        at = np.minimum(np.searchsorted(known_keys, keys), len(known_keys) - 1)
+        keep = known_keys[at] != keys
+        user, item, score = user[keep], item[keep], score[keep]
+    order, rank = grouped_ranks(user)
+    first_k = order[rank <= k]
+    return user[first_k], item[first_k], score[first_k]
+
+
+def widening(counts: np.ndarray) -> np.ndarray:
+    """Per user, how many more items to ask for so that removing ``counts`` known items still
+    leaves k: the next power of two minus one, so users fall into few groups."""
+    return (2 ** np.ceil(np.log2(np.asarray(counts, dtype=np.float64) + 1)).astype(np.int64)) - 1

@@ -60,12 +60,17 @@ import filelock
 
 from omnirec_core.errors import OmniRecError
 from omnirec_core.orchestration.envs.pythons import PythonNotFoundError, discover_python, version_override
+from omnirec_core.plugin.manager import get_runners
 from omnirec_core.plugin.specs import RunnerSpec
 from omnirec_core.runner.fs import atomic_write_json
 
 log = logging.getLogger(__name__)
 
 MARKER = "omnirec-env.json"
+#: When and by which installation an env was last handed out (``prune`` goes by it).
+USED_FILE = "omnirec-used.json"
+#: Envs unused for this long are what ``omnirec envs prune`` removes by default.
+DEFAULT_PRUNE_AGE = 30 * 86400.0
 ENV_FORMAT = 1
 #: What the worker side itself needs in every runner env (see the module docstring).
 WORKER_REQUIREMENTS = ("msgpack>=1.0", "numpy>=1.24")
@@ -299,13 +304,13 @@ class EnvManager:
         plan = self.plan(spec)
         path = self.cache_dir / plan.dirname
         if not rebuild and (env := self._load(path, plan.key)):
-            return env
+            return self._mark_used(env)
         with self._lock(path, waiting=f"waiting for another process building {path.name}"):
             # Another process may have finished it while we waited for the lock.
             if not rebuild and (env := self._load(path, plan.key)):
-                return env
+                return self._mark_used(env)
             self._discard(path)
-            return self._build(plan, path)
+            return self._mark_used(self._build(plan, path))
 
     def _load(self, path: Path, key: str | None) -> RunnerEnv | None:
         try:
@@ -450,34 +455,50 @@ class EnvManager:
             (self.cache_dir / "logs" / f"{path.name}.log").unlink()
         return True
 
-    def current_dirnames(self, specs: Iterable[RunnerSpec] | None = None) -> tuple[set[str], set[str]]:
-        """(dir names of the envs the given or installed specs want, names of runners
-        whose env could not be planned — their envs are kept)."""
+    def current_dirnames(self, specs: Iterable[RunnerSpec] | None = None) -> set[str]:
+        """Dir names of the envs that the given (or this installation's) runner specs use now."""
         if specs is None:
-            from omnirec_core.plugin.manager import get_runners
-
             specs = get_runners().values()
         wanted: set[str] = set()
-        unplanned: set[str] = set()
         for spec in specs:
-            try:
+            with contextlib.suppress(OmniRecError):  # a spec that cannot be planned here has no env here
                 wanted.add(self.plan(spec).dirname)
-            except OmniRecError:
-                unplanned.add(spec.name.lower())
-        return wanted, unplanned
+        return wanted
 
-    def prune(self, specs: Iterable[RunnerSpec] | None = None) -> list[Path]:
-        """Remove envs no installed runner spec wants any more, half-built dirs and the
-        logs of failed builds."""
-        wanted, unplanned = self.current_dirnames(specs)
-        removed = [
-            env.path
-            for env in self.list_envs()
-            if env.path.name not in wanted
-            and env.spec_name.lower() not in unplanned
-            and self._remove_dir(env.path)
-        ]
-        removed += [p for p in self.incomplete() if not self._is_locked(p) and self._remove_dir(p)]
+    def last_used(self, path: Path) -> tuple[float, str]:
+        """(when, by which installation) an env was last handed out; its build time if never."""
+        rec = _read_json(path / USED_FILE)
+        if rec is not None:
+            return float(rec.get("time", 0.0)), str(rec.get("by", ""))
+        marker = _read_json(path / MARKER) or {}
+        return float(marker.get("created", 0.0)), ""
+
+    def prune(self, older_than: float = DEFAULT_PRUNE_AGE, *, dry_run: bool = False) -> list[PruneItem]:
+        """Remove envs no installation has used for ``older_than`` seconds, and half-built dirs.
+
+        Envs are shared by every checkout and venv using this cache, so what this
+        installation's runners want decides nothing: only the last use does. Returns what
+        was (or, with ``dry_run``, would be) removed; a dir being built is left alone.
+        """
+        now = time.time()
+        items: list[PruneItem] = []
+        for path in self._dirs():
+            if self._is_locked(path):
+                continue
+            env = self._load(path, None)
+            if env is None:
+                items.append(PruneItem(path, path.name.rsplit("-py", 1)[0], "half-built", _dir_size(path)))
+                continue
+            used, by = self.last_used(path)
+            if now - used >= older_than:
+                days = (now - used) / 86400
+                who = f" (last by {by})" if by else ""
+                items.append(
+                    PruneItem(path, env.spec_name, f"unused for {days:.0f} days{who}", _dir_size(path))
+                )
+        if dry_run:
+            return items
+        removed = [item for item in items if self._remove_dir(item.path)]
         # Logs of failed builds outlive their env dir; prune is where they go.
         present = {p.name for p in self._dirs()}
         for log_file in (self.cache_dir / "logs").glob("*.log"):
@@ -487,28 +508,66 @@ class EnvManager:
         return removed
 
     def describe(self, specs: Iterable[RunnerSpec] | None = None) -> list[dict[str, Any]]:
-        """One row per env dir for ``omnirec envs list``: state, Python, size, created."""
-        wanted, _ = self.current_dirnames(specs)
+        """One row per env dir for ``omnirec envs list``: state, Python, size, created, last use.
+
+        ``current`` says whether this installation's runners use the env now; other
+        checkouts or venvs sharing the cache may use the rest.
+        """
+        wanted = self.current_dirnames(specs)
         rows = []
         for p in self._dirs():
             env = self._load(p, None)
             if env is None:
                 state = "building" if self._is_locked(p) else "incomplete"
             else:
-                state = "ready" if p.name in wanted else "unused"
+                state = "ready"
+            used, by = self.last_used(p) if env else (0.0, "")
             rows.append(
                 {
                     "runner": env.spec_name if env else p.name.rsplit("-py", 1)[0],
                     "state": state,
+                    "current": p.name in wanted,
                     "python": env.python_version if env else "",
                     "base_python": env.base_python if env else "",
                     "created": env.created if env else None,
+                    "last_used": used or None,
+                    "used_by": by,
                     "size": _dir_size(p),
                     "key": env.key[:16] if env else "",
                     "path": str(p),
                 }
             )
         return rows
+
+    def _mark_used(self, env: RunnerEnv) -> RunnerEnv:
+        """Record that this installation uses ``env`` now (what ``prune`` goes by)."""
+        with contextlib.suppress(OSError):  # a read-only cache still runs
+            atomic_write_json(env.path / USED_FILE, {"time": time.time(), "by": installation()})
+        return env
+
+
+def installation() -> str:
+    """Which omnirec installation is running: its Python environment and the core's source."""
+    core = Path(__file__).resolve().parents[2]
+    return f"{sys.prefix} ({core})"
+
+
+def _read_json(path: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+@dataclass(frozen=True)
+class PruneItem:
+    """An env dir ``prune`` removes (or would remove), why, and the space it frees."""
+
+    path: Path
+    runner: str
+    reason: str
+    size: int
 
 
 class _Build:
@@ -572,7 +631,6 @@ class _Build:
         self.logf.write(f"$ {shlex.join(cmd)}\n")
         self.logf.flush()
         out = []
-        # As a context manager so the pipe is closed (no ResourceWarning per step).
         with subprocess.Popen(
             cmd,
             stdout=subprocess.PIPE,
@@ -589,7 +647,7 @@ class _Build:
                 self.logf.write(line)
                 if not self.mgr.quiet:
                     sys.stderr.write(line)
-            rc = proc.wait()
+        rc = proc.returncode
         self.logf.flush()
         if rc != 0:
             self.logf.write(f"# exit status {rc}\n")

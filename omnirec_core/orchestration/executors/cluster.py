@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from omnirec_core.errors import OmniRecError
-from omnirec_core.orchestration.events import EventSink, JobEvent, UnitFailed, event_from_dict
+from omnirec_core.orchestration.events import EventSink, JobEvent, TrialDone, UnitFailed, event_from_dict
 from omnirec_core.orchestration.jobs import FAILED_FILE, PREDICT_FILE, predict_record, read_json
 from omnirec_core.orchestration.units import UnitSpec, unit_paths
 from omnirec_core.plugin.manager import get_runner
@@ -68,13 +68,15 @@ class SubUnit:
     offset: int = 0
     gone_since: float | None = None
     gone_polls: int = 0
+    search: str = ""  # the key of the search this task runs (a search unit)
 
     @property
     def engine_id(self) -> str | None:
         return self.attempts[-1].get("id") if self.attempts else None
 
     def record(self) -> dict[str, Any]:
-        return {"spec": self.key, "jobs": self.jobs, "gpus": self.gpus, "attempts": self.attempts}
+        out = {"spec": self.key, "jobs": self.jobs, "gpus": self.gpus, "attempts": self.attempts}
+        return {**out, "search": self.search} if self.search else out
 
 
 def needs_gpu(spec: UnitSpec) -> bool:
@@ -85,7 +87,10 @@ def needs_gpu(spec: UnitSpec) -> bool:
         runner = get_runner(spec.runner)
     except OmniRecError:  # the plugin is not installed here: trust the device alone
         return False
-    algo = runner.algorithm(spec.jobs[0].algo) if spec.jobs else None
+    name = (
+        spec.jobs[0].algo if spec.jobs else spec.search.algorithm.split(".", 1)[-1] if spec.search else None
+    )
+    algo = runner.algorithm(name) if name else None
     return bool(runner.gpu or (algo is not None and algo.gpu))
 
 
@@ -180,7 +185,7 @@ class ClusterExecutor:
         self._state_path = run_dir / f"{self.engine}.json"
         self._engine_start()
         attached = self._attach(run_dir)
-        claimed = {k for s in attached for k in s.jobs}
+        claimed = {k for s in attached for k in s.jobs} | {s.search for s in attached if s.search}
         subs = attached + [s for u in units for s in self._split(u, claimed)]
         with self._lock:
             self._subs = subs
@@ -213,7 +218,7 @@ class ClusterExecutor:
         for j in spec.jobs:
             if j.key in claimed:
                 continue
-            if predict_record(j.path, j.k, j.pairs is not None) is not None:
+            if predict_record(j.path, j.k, j.pairs is not None, exclude_val=j.exclude_val) is not None:
                 # Published since the coordinator looked (by a task of an earlier run).
                 self._forward(JobEvent(j.key, "predict", "skipped"))
                 continue
@@ -221,6 +226,20 @@ class ClusterExecutor:
         gpus = max(self.gpus, 1) if needs_gpu(spec) else self.gpus
         parts = unit.with_suffix(".parts")
         out = []
+        if spec.search is not None:  # a search is one task: its trials depend on each other
+            if spec.search.key in claimed:
+                return []
+            path = parts / "search.json"
+            spec.part([], parent=unit.name, threads=self.cpus).save(path)
+            return [
+                SubUnit(
+                    key=str(path.relative_to(self._root)),
+                    spec=path,
+                    jobs={},
+                    gpus=gpus,
+                    search=spec.search.key,
+                )
+            ]
         for n, start in enumerate(range(0, len(jobs), self.bundle)):
             chunk = jobs[start : start + self.bundle]
             path = parts / f"part-{n:04d}.json"
@@ -248,7 +267,12 @@ class ClusterExecutor:
                     continue
                 if rec["spec"] not in merged:
                     merged[rec["spec"]] = SubUnit(
-                        key=rec["spec"], spec=spec, jobs=rec["jobs"], gpus=rec.get("gpus", 0), waiting=False
+                        key=rec["spec"],
+                        spec=spec,
+                        jobs=rec["jobs"],
+                        gpus=rec.get("gpus", 0),
+                        waiting=False,
+                        search=rec.get("search", ""),
                     )
                 # The same submission may be recorded by several runs; keep the copy that knows its id.
                 seen = attempts.setdefault(rec["spec"], {})
@@ -380,6 +404,8 @@ class ClusterExecutor:
                 continue
             if isinstance(ev, JobEvent) and ev.job in s.jobs:
                 self._forward(ev)
+            elif isinstance(ev, TrialDone) and s.search:
+                self._emit(ev)
 
     def _forward(self, ev: JobEvent) -> None:
         """Emit an event; at most one final event (predicted or failed) per job."""

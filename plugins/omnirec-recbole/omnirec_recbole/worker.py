@@ -293,7 +293,7 @@ class RecBoleHandler(Handler):
     def check_config(self, algorithm: str, config: dict[str, Any]) -> None:
         problems = catalog.config_problems(algorithm, config)
         if problems:
-            raise ConfigError(f"RecBole.{algorithm}: " + "; ".join(problems))
+            raise ConfigError("; ".join(problems))
 
     def fit(self, req: FitRequest) -> dict[str, Any]:
         from recbole.utils import get_model, get_trainer, init_seed

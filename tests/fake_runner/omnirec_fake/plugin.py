@@ -3,8 +3,17 @@
 from __future__ import annotations
 
 from omnirec_core.plugin.hookspecs import hookimpl
-from omnirec_core.plugin.specs import AlgorithmSpec, RunnerSpec
-from omnirec_fake import PARAMS
+from omnirec_core.plugin.specs import AlgorithmSpec, Param, RunnerSpec
+from omnirec_fake import FAULTS
+
+#: The keys every fake algorithm accepts: fault injection and pacing (see worker.py).
+COMMON = (
+    Param("fault", str, choices=FAULTS, nullable=True, description="inject this failure"),
+    Param("sleep", float, low=0, description="seconds a fit lasts"),
+    Param("hang_seconds", float, low=0, description="how long hang_fit hangs"),
+    Param("flood_mb", float, low=0, description="MB of output flood writes"),
+    Param("children", int, low=0, description="child processes a fit starts"),
+)
 
 
 @hookimpl
@@ -18,20 +27,20 @@ def omnirec_runners() -> list[RunnerSpec]:
             algorithms=(
                 AlgorithmSpec(
                     "Pop",
-                    params=PARAMS["Pop"],
+                    params=COMMON,
                     predictions=("topk", "rating"),
                     description="item popularity (interaction counts)",
                 ),
                 AlgorithmSpec(
                     "Random",
-                    params=PARAMS["Random"],
+                    params=COMMON,
                     predictions=("topk", "rating"),
                     description="seeded uniform random scores",
                 ),
                 AlgorithmSpec(
                     "ItemCF",
-                    params=PARAMS["ItemCF"],
-                    defaults={"shrink": 0.0},
+                    params=(*COMMON, Param("shrink", float, default=0.0, low=0)),
+                    search_space={"shrink": {"loguniform": [0.1, 100.0]}},
                     feedback=("implicit",),
                     description="dense item-item cosine (small data only)",
                 ),

@@ -14,7 +14,8 @@ Config-driven faults (``{"fault": ...}`` in the algorithm config):
 processes that sleep, so tests can check that the whole process group is cleaned up.
 
 Faults before any request come from the ``OMNIREC_FAKE_FAULT`` environment variable:
-``exit_before_hello`` (exit 5 before connecting), ``hang_before_hello``,
+``import_error`` (raise ModuleNotFoundError at start-up), ``exit_before_hello`` (exit 5
+before connecting), ``hang_before_hello``,
 ``connect_delay:<seconds>``, ``wait_file:<path>`` (connect once the file exists), ``raw:<hex>`` / ``rawclose:<hex>`` (send these bytes instead
 of a hello, then stay / close), ``fingerprint:<hex>`` and ``ca:<path>`` (distrust the
 real coordinator).
@@ -26,6 +27,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from typing import Any
 
@@ -126,7 +128,9 @@ class FakeHandler(Handler):
         else:
             model = self._itemcf(req.train, req.n_users, req.n_items, float(req.config.get("shrink", 0.0)))
         _save(req.job_dir / "model.npy", model)
-        return {"rows": len(req.train), "model_bytes": int(model.nbytes)}
+        # What the process sees, so tests can check the environment a runner gets.
+        seen = {"tmpdir": tempfile.gettempdir(), "pythonpath": os.environ.get("PYTHONPATH")}
+        return {"rows": len(req.train), "model_bytes": int(model.nbytes), **seen}
 
     @staticmethod
     def _itemcf(train: Interactions, n_users: int, n_items: int, shrink: float) -> np.ndarray:
@@ -209,6 +213,8 @@ def _pre_request_fault() -> None:
     """Apply an OMNIREC_FAKE_FAULT environment fault; return to serve normally."""
     fault = os.environ.pop(ENV_FAULT, "")
     kind, _, arg = fault.partition(":")
+    if kind == "import_error":  # a framework that is not installed in the env
+        raise ModuleNotFoundError("No module named 'fakeframework'")
     if kind == "exit_before_hello":
         print("fake: exiting before the handshake", file=sys.stderr, flush=True)
         sys.exit(5)

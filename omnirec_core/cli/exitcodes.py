@@ -1,0 +1,9 @@
+"""The exit codes of every omnirec command (documented in docs/experiments.md)."""
+
+#: Exit codes (docs/experiments.md): every job done; the run finished but some jobs failed
+#: (their causes in ``omnirec status``, everything else on disk); the input is wrong (a bad
+#: option, plan, dataset or checkpoint directory: one message says what); interrupted.
+EXIT_OK = 0
+EXIT_FAILED_JOBS = 1
+EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130

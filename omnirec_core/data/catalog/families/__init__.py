@@ -1,0 +1,1 @@
+"""One module per dataset family; each exposes ``ENTRIES``, a tuple of catalogue entries."""
