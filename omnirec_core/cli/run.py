@@ -194,10 +194,12 @@ def status_cmd(checkpoint_dir: Path) -> None:
     console = Console(highlight=False)
     records = [(d, rec) for d, rec in job_records(checkpoint_dir) if not rec.get("trial")]
     searches = search_records(checkpoint_dir)
+    cluster = cluster_tasks(checkpoint_dir)
+    if cluster is not None:  # jobs still queued on the cluster have no record of their own yet
+        records = sorted(records + cluster.unstarted_jobs(), key=lambda r: str(r[0]))
     if not records and not searches:
         console.print(f"no jobs under {checkpoint_dir}")
         return
-    cluster = cluster_tasks(checkpoint_dir)
     if cluster is not None and any(t.state != "finished" for t in cluster.tasks):
         console.print(escape(cluster.summary()), soft_wrap=True)
     tasks = cluster.by_job_dir() if cluster is not None else {}

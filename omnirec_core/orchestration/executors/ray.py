@@ -118,7 +118,10 @@ class RayExecutor(ClusterExecutor):
 
     # ---- the request -----------------------------------------------------------------
     def node_resources(self) -> list[dict[str, float]] | None:
-        """Total resources (``CPU``, ``GPU``, ``memory`` bytes...) of each live node; None if unknown."""
+        """Total resources (``CPU``, ``GPU``, ``memory`` bytes...) of each live node; None if unknown.
+
+        Read at most once a poll.
+        """
         if self._nodes[0] == self._polls:
             return self._nodes[1]
         try:
@@ -138,6 +141,8 @@ class RayExecutor(ClusterExecutor):
             ]
         except Exception:  # an older Ray, no state API, the head unreachable for now
             nodes = None
+        # No live node at all: a head still starting, or a cluster scaled to zero; nothing to judge by.
+        nodes = nodes or None
         self._nodes = (self._polls, nodes)
         return nodes
 

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from omnirec_core.orchestration.executors.slurm import ACTIVE, WAITING, squeue_rows
-from omnirec_core.orchestration.jobs import read_json
-from omnirec_core.orchestration.units import unit_paths
+from omnirec_core.orchestration.jobs import JOB_FILE, read_json
+from omnirec_core.orchestration.units import UnitSpec, unit_paths
 
 #: What a task is, besides the engine's own states (PENDING, RUNNING...).
 FINISHED, CANCELLED, GAVE_UP, ENDED = "finished", "cancelled", "gave up", "ended"
@@ -32,6 +32,7 @@ class TaskState:
     reason: str = ""
     since: float | None = None
     jobs: dict[str, str] = field(default_factory=dict)  # job key -> job dir
+    spec: Path | None = None  # the sub-unit spec file
 
     def describe(self, engine: str) -> str:
         """``slurm task 42_3 pending: Priority`` (for a job's line)."""
@@ -67,6 +68,22 @@ class ClusterTasks:
     def by_job_dir(self) -> dict[str, TaskState]:
         return {str(Path(d).resolve()): t for t in self.tasks for d in t.jobs.values()}
 
+    def unstarted_jobs(self) -> list[tuple[Path, dict[str, Any]]]:
+        """(job dir, record) of jobs waiting in a task that have no ``job.json`` yet (never started)."""
+        out = []
+        for t in self.tasks:
+            if t.state == FINISHED or t.spec is None:
+                continue
+            try:
+                spec = UnitSpec.load(t.spec)
+            except FileNotFoundError:
+                continue
+            for job in spec.jobs:
+                if not (job.path / JOB_FILE).exists():
+                    rec = {"dataset": job.dataset, "algorithm": job.algorithm, "config": job.config}
+                    out.append((job.path, {**rec, "fold": job.fold, "status": "pending"}))
+        return out
+
 
 def _task_state(root: Path, rec: dict[str, Any]) -> TaskState:
     attempt = (rec.get("attempts") or [{}])[-1]
@@ -76,6 +93,7 @@ def _task_state(root: Path, rec: dict[str, Any]) -> TaskState:
         str(attempt.get("reason") or ""),
         attempt.get("seen"),
         dict(rec.get("jobs") or {}),
+        root / rec["spec"],
     )
     if unit_paths(root / rec["spec"])[0].exists():
         t.state, t.reason = FINISHED, ""
