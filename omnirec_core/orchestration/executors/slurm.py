@@ -80,6 +80,8 @@ TRANSIENT = re.compile(
     r"Job violates accounting/QOS policy",
     re.IGNORECASE,
 )
+#: sbatch refusals by accounting policy: a submit limit (wait) or a size/time limit (never).
+POLICY = re.compile(r"QOSMax|AssocMax|accounting/QOS policy", re.IGNORECASE)
 COMMAND_TIMEOUT = 120.0
 
 
@@ -403,12 +405,24 @@ class SlurmExecutor(ClusterExecutor):
         if res.returncode != 0:
             msg = (res.stderr or res.stdout).strip()
             if TRANSIENT.search(msg):
-                raise TransientError(msg)
+                if not self._never_admitted(msg):
+                    raise TransientError(msg)
+                msg += (
+                    " (none of your jobs is queued, so this is a limit on each job's size or time, not on "
+                    "their number: lower -X cpus / -X mem / -X time, or pass another --qos / --account)"
+                )
             raise SlurmError(f"sbatch refused the job array ({' '.join(cmd)}): {msg}")
         job_id = res.stdout.strip().split(";")[0]
         self._queued += len(subs)
         for i, s in enumerate(subs):
             s.attempts[-1]["id"] = f"{job_id}_{i}"
+
+    def _never_admitted(self, msg: str) -> bool:
+        """A policy refusal while none of this user's jobs is queued: a per-job size or time limit, not a count."""
+        if not POLICY.search(msg):
+            return False
+        rows = self._squeue()
+        return rows is not None and not any(r.state in ACTIVE for r in rows)
 
     def _squeue(self) -> list[Row] | None:
         """This user's tasks, arrays expanded; None on failure."""

@@ -60,10 +60,13 @@ class ClusterTasks:
             else:
                 counts[t.state.lower()] += 1
         parts = [f"{n} {what}" for what, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
+        text = f"{self.engine} tasks of run {self.run}: {', '.join(parts) or 'none'}"
+        if all(t.state in (FINISHED, CANCELLED, GAVE_UP, ENDED) for t in self.tasks):
+            return text  # nothing left that the engine could tell more about
         when = "from squeue now" if self.live else "as recorded"
         if not self.live and self.recorded_at:
             when += time.strftime(" at %Y-%m-%d %H:%M:%S", time.localtime(self.recorded_at))
-        return f"{self.engine} tasks of run {self.run}: {', '.join(parts) or 'none'} ({when})"
+        return f"{text} ({when})"
 
     def by_job_dir(self) -> dict[str, TaskState]:
         return {str(Path(d).resolve()): t for t in self.tasks for d in t.jobs.values()}
@@ -126,7 +129,6 @@ def _refresh_from_squeue(out: ClusterTasks) -> None:
     """Replace recorded states by squeue's, for tasks not finished, cancelled or given up."""
     open_tasks = [t for t in out.tasks if t.task and t.state not in (FINISHED, CANCELLED, GAVE_UP)]
     if not open_tasks or shutil.which("squeue") is None:
-        out.live = bool(not open_tasks)
         return
     rows = squeue_rows(["-j", ",".join(t.task for t in open_tasks)])
     if rows is None:
