@@ -619,3 +619,14 @@ def test_sigterm_cancels_the_tasks_and_a_rerun_submits_them_again(tmp_path: Path
     (later,) = [f for f in (ckpt / "units").glob("*/slurm.json") if f != first_file]
     second = json.loads(later.read_text())["subunits"]
     assert second and all(s["spec"].startswith(later.parent.name + "/") for s in second)  # none re-attached
+
+
+def test_gpu_tasks_no_node_can_hold_fail_without_being_submitted(tmp_path: Path) -> None:
+    part, _, _ = node_size()
+    ckpt = tmp_path / "ck"
+    ex = SlurmExecutor(gpus=2, bundle=4, **FAST)  # the node has one (fake) GPU
+    ev = run_plan(ckpt, "mixed", ex)
+    assert ev.get_results().empty and len(ev.failures) == 8 and ex.submissions == 0
+    for failure in ev.failures:
+        assert "could never run on this cluster; not submitted" in failure.error
+        assert f"partition {part}: largest node has" in failure.error and "gpus=2" in failure.error

@@ -231,12 +231,14 @@ def fit_request(
     ]
     if not fitting:
         most_gpus = max(n.gpus for n in part.nodes)
-        gpu_text = f" and {most_gpus} GPU(s)" if gpus else ""
-        both = ""
         big_cpus, big_mem = part.largest()
+        largest = part.describe()
+        if gpus:
+            largest = f"partition {part.name}: largest node has {big_cpus} CPUs, {format_mem(big_mem)} and {most_gpus} GPU(s)"
+        both = ""
         if (cpus or 0) <= big_cpus and (mem_mb or 0) <= big_mem and gpus <= most_gpus:
             both = " (no single node has all of it)"
-        raise LimitError(f"{part.describe()}{gpu_text}; asked for {asked}{both}")
+        raise LimitError(f"{largest}; asked for {asked}{both}")
     best = max(
         fitting,
         key=lambda n: (min(DEFAULT_CPUS, n.cpus) if cpus is None else 0, min(DEFAULT_MEM_MB, n.mem_mb)),
