@@ -54,7 +54,7 @@ class RunProgress:
                 BarColumn(),
                 MofNCompleteColumn(),
                 TimeElapsedColumn(),
-                TextColumn("{task.fields[cluster]}"),
+                TextColumn("[cyan]{task.fields[cluster]}"),
                 TextColumn("{task.description}"),
                 console=console or Console(stderr=True),
                 transient=False,
