@@ -237,3 +237,63 @@ def test_killed_coordinator_reattaches(
     starts = fit_starts(ckpt)
     assert len(starts) == 6 and set(starts.values()) == {1}
     assert Counter(len(s["attempts"]) for s in state(ckpt)) == Counter({1: len(state(ckpt))})
+
+
+@pytest.mark.ray
+@needs_ray
+def test_requests_are_fitted_to_the_nodes_and_unplaceable_ones_reported(
+    ray_head: tuple[str, str], tmp_path: Path
+) -> None:
+    from omnirec_core.orchestration.executors.cluster import ClusterError
+
+    address, token = ray_head
+    wait_for(lambda: RayExecutor(address, token=token).node_resources(), "the head to report its node")
+    fitted = RayExecutor(address, token=token)
+    fitted.check_request()
+    assert fitted.cpus == 2 and "the largest node has 2" in fitted.request_note  # the head has 2 CPUs
+    # More CPUs than any node has: refused before anything is submitted.
+    big = RayExecutor(address, token=token, cpus=3, poll_interval=0.3)
+    with pytest.raises(
+        ClusterError, match=r"largest node has 2 CPUs, 0 GPUs and \d+ GiB memory; asked for cpus=3"
+    ):
+        run_plan(tmp_path / "big", "mixed", big)
+    assert big.submissions == 0 and not state(tmp_path / "big")
+    # A GPU unit on a cluster without GPUs: its jobs fail with the reason, nothing waits.
+    gpu = RayExecutor(address, token=token, **FAST)
+    ev = run_plan(tmp_path / "gpu", "mixed", gpu, device="cuda")
+    assert ev.get_results().empty and len(ev.failures) == 8 and gpu.submissions == 0
+    assert all("could never run on this cluster" in f.error and "gpus=1" in f.error for f in ev.failures)
+
+
+@pytest.mark.ray
+@needs_ray
+def test_with_autoscaling_an_unplaceable_job_waits_visibly_until_cancelled(
+    ray_head: tuple[str, str], tmp_path: Path
+) -> None:
+    import threading
+
+    from ray.job_submission import JobSubmissionClient
+
+    address, token = ray_head
+    ckpt = tmp_path / "ck"
+    ex = RayExecutor(address, token=token, cpus=3, autoscaling=True, bundle=8, poll_interval=0.3)
+    thread = threading.Thread(target=lambda: run_plan(ckpt, "mixed", ex), daemon=True)
+    thread.start()
+
+    def pending() -> list[dict[str, Any]] | None:
+        subs = state(ckpt)
+        return subs if subs and all(s["attempts"][-1].get("state") == "PENDING" for s in subs) else None
+
+    subs = wait_for(pending, "the Ray jobs to be recorded as pending")
+    assert {s["attempts"][-1].get("reason") for s in subs} == {"waiting for resources"}
+    ex.cancel()
+    thread.join(300)
+    assert not thread.is_alive()
+    # Recorded as cancelled, so a re-run submits them again. (Ray cannot stop a job whose
+    # supervisor was never placed: it stays PENDING until Ray fails it after
+    # RAY_JOB_START_TIMEOUT_SECONDS, 15 minutes by default; a task that ran anyway would only repeat work.)
+    client = JobSubmissionClient(address, headers={"Authorization": f"Bearer {token}"})
+    for s in state(ckpt):
+        assert "cancelled" in s["attempts"][-1]
+        status = client.get_job_status(s["attempts"][-1]["id"])
+        assert str(getattr(status, "value", status)) in ("PENDING", "STOPPED", "FAILED")

@@ -263,7 +263,7 @@ def test_killed_coordinator_reattaches_without_duplicating_work(
         proc.send_signal(signal.SIGKILL)
     finally:
         proc.kill()
-        proc.wait()
+        proc.communicate()  # reaps it and closes the pipe (an open one is a ResourceWarning)
     first = state(ckpt)
     assert len(first) == 6 and all(s["attempts"][0]["id"] for s in first)
     # As if it had died between sbatch and recording the ids of half the tasks:
@@ -456,3 +456,177 @@ def test_a_tuning_search_runs_as_one_task_with_local_results(tmp_path: Path) -> 
     pd.testing.assert_frame_equal(remote.get_results(trials=True), local.get_results(trials=True))
     subs = state(tmp_path / "slurm")
     assert len(subs) == 2 and all(s.get("search") for s in subs)  # one task per search
+
+
+# ---- runs nobody gets stuck in ---------------------------------------------------------------------
+def node_size() -> tuple[str, int, int]:
+    """(default partition, CPUs, memory MB) of the one-node cluster."""
+    from omnirec_core.orchestration.executors.slurm_limits import read_partition
+
+    part = read_partition(None)
+    (node,) = part.nodes
+    return part.name, node.cpus, node.mem_mb
+
+
+def omnirec_cli(*args: str, cwd: Path, timeout: float = WAIT) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "OMNIREC_RUNNER_ISOLATION": "none"}
+    cmd = [sys.executable, "-m", "omnirec_core.cli", *args]
+    return subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=cwd, timeout=timeout)
+
+
+def test_the_default_request_fits_the_partition_and_runs(tmp_path: Path, local_mixed: pd.DataFrame) -> None:
+    part, cpus, mem = node_size()
+    ckpt = tmp_path / "ck"
+    ex = SlurmExecutor(bundle=4, poll_interval=0.3, lost_grace=1.0)  # no cpus, mem or time
+    results = sorted_results(run_plan(ckpt, "mixed", ex))
+    pd.testing.assert_frame_equal(results, local_mixed)
+    assert ex.cpus == min(4, cpus) and ex.mem == ("8G" if mem >= 8192 else f"{mem}M")
+    assert f"chosen to fit partition {part}, largest node {cpus} CPUs" in ex.request_note
+    for sub in state(ckpt):
+        job = job_state(sub["attempts"][0]["id"])
+        assert job["NumCPUs"] == str(ex.cpus) and job["TimeLimit"] == "1-00:00:00"
+        assert json.loads((ckpt / "units" / sub["spec"]).read_text())["threads"] == ex.cpus
+
+
+def test_an_oversize_request_is_refused_before_submission(tmp_path: Path) -> None:
+    part, cpus, mem = node_size()
+    ckpt = tmp_path / "ck"
+    ex = SlurmExecutor(cpus=cpus + 2, mem="300M", poll_interval=0.3)
+    with pytest.raises(Exception, match=re.escape(f"asked for cpus={cpus + 2}, mem=300M")) as exc:
+        run_plan(ckpt, "mixed", ex)
+    assert f"partition {part}: largest node has {cpus} CPUs and {mem // 1024} GB" in str(exc.value)
+    assert ex.submissions == 0 and not list((ckpt / "units").rglob("slurm.json"))
+    # From the command line: one line, exit code 2, before any data is loaded.
+    cli = tmp_path / "cli"
+    cli.mkdir()
+    plan_file = experiment.write_cli_plan(cli / "plan.toml", ["NDCG@10"])
+    out = omnirec_cli("run", str(plan_file), "--executor", "slurm", "-X", f"cpus={cpus + 2}", "-q", cwd=cli)
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert f"error: partition {part}: largest node has {cpus} CPUs" in out.stderr
+    assert f"asked for cpus={cpus + 2}" in out.stderr and "--partition" in out.stderr
+    assert not (cli / "ck").exists()
+
+
+def test_a_task_that_can_never_start_fails_with_the_reason(tmp_path: Path) -> None:
+    _, cpus, _ = node_size()
+    ckpt = tmp_path / "ck"
+    # Held at submission, then (as an administrator or a mistyped template could) made to
+    # ask for more CPUs than any node has, then released: Slurm keeps it pending for ever.
+    ex = SlurmExecutor(bundle=4, extra_sbatch_args=["--hold"], **FAST)
+    out: list[Any] = []
+    thread = threading.Thread(target=lambda: out.append(run_plan(ckpt, "mixed", ex)), daemon=True)
+    thread.start()
+    tasks = wait_for(lambda: [a["id"] for s in state(ckpt) for a in s["attempts"] if a.get("id")], "sbatch")
+    array = tasks[0].split("_")[0]
+    # (scontrol applies both but exits 1: "Requested partition configuration not available now".)
+    subprocess.run(["scontrol", "update", f"jobid={array}", f"NumCPUs={cpus + 1}"], capture_output=True)
+    subprocess.run(["scontrol", "release", array], capture_output=True)
+    thread.join(WAIT)
+    assert not thread.is_alive() and out
+    ev = out[0]
+    assert ev.get_results().empty and len(ev.failures) == 8
+    for failure in ev.failures:
+        assert "can never start; cancelled: PartitionConfig" in failure.error
+        assert f"largest node has {cpus} CPUs" in failure.error and "fix:" in failure.error
+    assert all("PartitionConfig" in s["attempts"][-1]["gave_up"] for s in state(ckpt))
+    rows = subprocess.run(["squeue", "-h", "-r", "-t", "all", "-o", "%i|%T"], capture_output=True, text=True)
+    queue = dict(line.split("|", 1) for line in rows.stdout.split())
+    assert {queue.get(t) or queue.get(array) for t in tasks} == {"CANCELLED"}
+    status = omnirec_cli("status", str(ckpt), cwd=tmp_path)
+    assert status.returncode == 0 and status.stdout.count("PartitionConfig") >= 8
+
+
+def test_a_task_pending_by_priority_shows_its_reason_in_status(
+    tmp_path: Path, local_mixed: pd.DataFrame
+) -> None:
+    _, cpus, _ = node_size()
+    ckpt = tmp_path / "ck"
+
+    def sbatch(*args: str) -> str:
+        cmd = ["sbatch", "--parsable", "--mem=100M", "-o", "/dev/null", "-J", "omnirec-test-blocker", *args]
+        return subprocess.run(cmd, capture_output=True, text=True, check=True).stdout.strip().split(";")[0]
+
+    # The node busy, and a higher-priority job waiting for it: our tasks wait behind it.
+    blockers = [sbatch(f"--cpus-per-task={cpus}", "--wrap", "sleep 300")]
+    try:
+        blockers.append(sbatch(f"--cpus-per-task={cpus}", "--wrap", "true"))
+        ex = SlurmExecutor(bundle=4, extra_sbatch_args=["--nice=100000"], **FAST)
+        out: list[Any] = []
+        thread = threading.Thread(target=lambda: out.append(run_plan(ckpt, "mixed", ex)), daemon=True)
+        thread.start()
+
+        def shown() -> str | None:
+            if not list((ckpt / "units").glob("*/slurm.json")):
+                return None
+            res = omnirec_cli("status", str(ckpt), cwd=tmp_path)
+            return res.stdout if "pending: Priority" in res.stdout else None
+
+        text = wait_for(shown, "omnirec status to show tasks pending by priority")
+        assert re.search(r"slurm tasks of run \S+: 2 pending: Priority \(from squeue now\)", text), text
+        assert text.count("slurm task ") >= 8  # every pending job names its task and why
+        assert any(s["attempts"][-1].get("reason") == "Priority" for s in state(ckpt))  # recorded too
+    finally:
+        subprocess.run(["scancel", *blockers], capture_output=True)
+    thread.join(WAIT)
+    assert not thread.is_alive() and out
+    pd.testing.assert_frame_equal(sorted_results(out[0]), local_mixed)
+    final = omnirec_cli("status", str(ckpt), cwd=tmp_path).stdout
+    assert "pending" not in final.splitlines()[0] and "8 done" in final
+
+
+def test_sigterm_cancels_the_tasks_and_a_rerun_submits_them_again(tmp_path: Path) -> None:
+    extra = (
+        '\n[run]\nexecutor = "slurm"\n\n[run.slurm]\ncpus = 1\nmem = "300M"\nbundle = 1\narray_limit = 1\n'
+        "poll_interval = 0.3\n"
+    )
+    plan_file = experiment.write_cli_plan(tmp_path / "plan.toml", ["NDCG@10"], extra)
+    plan_file.write_text(
+        plan_file.read_text().replace('name = "Fake.Pop"', 'name = "Fake.Pop"\nconfig = { sleep = 1.0 }')
+    )
+    ckpt = tmp_path / "ck"
+    env = {**os.environ, "OMNIREC_RUNNER_ISOLATION": "none"}
+    cmd = [sys.executable, "-m", "omnirec_core.cli", "run", str(plan_file), "-q"]
+    proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for(lambda: fit_starts(ckpt) or proc.poll() is not None, "the first job to start")
+        assert proc.poll() is None
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=WAIT)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert proc.returncode == 143, err
+    assert "stopped by SIGTERM" in err and "cancelled 3 slurm task(s)" in err and "Traceback" not in err
+    first = state(ckpt)
+    tasks = [s["attempts"][0]["id"] for s in first]
+    assert len(first) == 3 and all("cancelled" in s["attempts"][-1] for s in first)
+
+    def settled() -> dict[str, str] | None:
+        rows = subprocess.run(
+            ["squeue", "-h", "-r", "-t", "all", "-o", "%i|%T"], capture_output=True, text=True
+        )
+        queue = dict(line.split("|", 1) for line in rows.stdout.split())
+        st = {t: queue.get(t) or queue.get(t.split("_")[0], "?") for t in tasks}
+        return None if {"PENDING", "RUNNING", "COMPLETING"} & set(st.values()) else st
+
+    assert set(wait_for(settled, "the tasks to be cancelled").values()) == {"CANCELLED"}
+    status = omnirec_cli("status", str(ckpt), cwd=tmp_path).stdout
+    assert "3 cancelled" in status and "was cancelled (a re-run submits it again)" in status
+    # The re-run does not wait for the cancelled tasks: it submits their jobs again.
+    again = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=WAIT)
+    assert again.returncode == 0, again.stderr
+    (first_file,) = {f for f in (ckpt / "units").glob("*/slurm.json") if f.parent.name in first[0]["spec"]}
+    (later,) = [f for f in (ckpt / "units").glob("*/slurm.json") if f != first_file]
+    second = json.loads(later.read_text())["subunits"]
+    assert second and all(s["spec"].startswith(later.parent.name + "/") for s in second)  # none re-attached
+
+
+def test_gpu_tasks_no_node_can_hold_fail_without_being_submitted(tmp_path: Path) -> None:
+    part, _, _ = node_size()
+    ckpt = tmp_path / "ck"
+    ex = SlurmExecutor(gpus=2, bundle=4, **FAST)  # the node has one (fake) GPU
+    ev = run_plan(ckpt, "mixed", ex)
+    assert ev.get_results().empty and len(ev.failures) == 8 and ex.submissions == 0
+    for failure in ev.failures:
+        assert "could never run on this cluster; not submitted" in failure.error
+        assert f"partition {part}: largest node has" in failure.error and "gpus=2" in failure.error

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import sys
 
 import click
 
 from omnirec_core import __version__
-from omnirec_core.cli.exitcodes import EXIT_BAD_INPUT, EXIT_INTERRUPTED
+from omnirec_core.cli.exitcodes import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_SIGNAL_BASE
+from omnirec_core.cli.signals import Stopped
 from omnirec_core.errors import OmniRecError
 
 # (module, attribute) of each command or group added to the top level.
@@ -39,9 +41,11 @@ class _Main(click.Group):
                 click.secho(f"error: {exc.code.removeprefix('omnirec: ')}", fg="red", err=True)
                 sys.exit(EXIT_BAD_INPUT)
             raise
-        except KeyboardInterrupt:
-            click.secho("interrupted: finished jobs are kept; run the same command again to resume", err=True)
-            sys.exit(EXIT_INTERRUPTED)
+        except KeyboardInterrupt as exc:
+            how = f"stopped by {exc.name}" if isinstance(exc, Stopped) else "interrupted"
+            with contextlib.suppress(OSError):  # the terminal may be gone (SIGHUP)
+                click.secho(f"{how}: finished jobs are kept; run the same command again to resume", err=True)
+            sys.exit(EXIT_SIGNAL_BASE + exc.signum if isinstance(exc, Stopped) else EXIT_INTERRUPTED)
 
 
 @click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})

@@ -7,3 +7,7 @@ EXIT_OK = 0
 EXIT_FAILED_JOBS = 1
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
+#: Stopped by a signal (SIGTERM, SIGHUP): 128 + the signal number, as a shell reports it
+#: (143 for SIGTERM, 129 for SIGHUP); handled like Ctrl-C (cli/signals.py).
+EXIT_SIGNAL_BASE = 128
+EXIT_TERMINATED = EXIT_SIGNAL_BASE + 15

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from collections import Counter
@@ -14,6 +15,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from omnirec_core.cli.exitcodes import EXIT_FAILED_JOBS
+from omnirec_core.cli.signals import stop_on_signals
 from omnirec_core.orchestration.errortext import summary
 from omnirec_core.orchestration.jobs import FAILED_FILE, read_json
 from omnirec_core.orchestration.tree import job_records, search_records
@@ -55,7 +57,12 @@ def wide_console() -> Console:
     metavar="KEY=VALUE",
     help="Any executor option, e.g. -X cpus=8 -X mem=16G -X bundle=20 (repeatable).",
 )
-@click.option("--quiet", "-q", is_flag=True, help="No progress display.")
+@click.option(
+    "--quiet",
+    "-q",
+    is_flag=True,
+    help="No progress display (a wait on a cluster longer than a minute still prints its changes).",
+)
 def run_cmd(
     plan_file: Path,
     checkpoint_dir: Path | None,
@@ -67,7 +74,11 @@ def run_cmd(
     executor_options: tuple[str, ...],
     quiet: bool,
 ) -> None:
-    """Run the experiment described by PLAN_FILE and print the result tables."""
+    """Run the experiment described by PLAN_FILE and print the result tables.
+
+    SIGTERM and SIGHUP stop it like Ctrl-C: cluster tasks it submitted are cancelled (and
+    recorded as such), finished jobs are kept, the exit code is 128 + the signal number.
+    """
     from omnirec_core.experiment.runfile import load_run_file
     from omnirec_core.orchestration.coordinator import Coordinator
 
@@ -91,12 +102,28 @@ def run_cmd(
         options.update({"address": ray_address} if kind == "ray" and ray_address else {})
         options.update(_parse_options(executor_options))
         engine = make_executor(kind, options)
+        # Before anything is loaded or built: a request no node can hold is refused now.
+        engine.check_request()
+        if engine.request_note and not quiet:
+            click.echo(engine.request_note, err=True)
+            engine.request_note = ""  # said once
     ckpt = checkpoint_dir or rf.checkpoint_dir
     # The checkpoint directory, the plan and the metrics are checked before any data loads.
     coordinator = Coordinator(ckpt, max_workers=workers, quiet=quiet, executor=engine)
     coordinator.validate(rf.plan, evaluator)
     dataset = rf.build_dataset()
-    coordinator.run(dataset, rf.plan, evaluator)
+    with stop_on_signals():
+        try:
+            coordinator.run(dataset, rf.plan, evaluator)
+        except KeyboardInterrupt:
+            if engine is not None and engine.cancelled:
+                with contextlib.suppress(OSError):
+                    click.echo(
+                        f"omnirec: cancelled {engine.cancelled} {kind} task(s) this run submitted or waited for "
+                        f"(recorded in {Path(ckpt) / 'units'}); the next run submits their jobs again",
+                        err=True,
+                    )
+            raise
     for table in evaluator.get_tables():
         console.print(table)
     done, failed = len(evaluator.jobs()), len(evaluator.failures)
@@ -158,17 +185,36 @@ def plugins_cmd() -> None:
 def status_cmd(checkpoint_dir: Path) -> None:
     """Done / failed / pending jobs in CHECKPOINT_DIR, with the cause of each failure.
 
-    A table on a wide terminal; one line per job otherwise (a narrow terminal, a pipe, a log).
+    For a run on a cluster, where its tasks are: pending (and why), running, cancelled
+    (from squeue when it answers, else as the run last recorded). A table on a wide
+    terminal; one line per job otherwise (a narrow terminal, a pipe, a log).
     """
+    from omnirec_core.orchestration.executors.status import cluster_tasks
+
     console = Console(highlight=False)
     records = [(d, rec) for d, rec in job_records(checkpoint_dir) if not rec.get("trial")]
     searches = search_records(checkpoint_dir)
+    cluster = cluster_tasks(checkpoint_dir)
+    if cluster is not None:  # jobs still queued on the cluster have no record of their own yet
+        records = sorted(records + cluster.unstarted_jobs(), key=lambda r: str(r[0]))
     if not records and not searches:
         console.print(f"no jobs under {checkpoint_dir}")
         return
+    if cluster is not None and any(t.state != "finished" for t in cluster.tasks):
+        console.print(escape(cluster.summary()), soft_wrap=True)
+    tasks = cluster.by_job_dir() if cluster is not None else {}
     for rec in searches:
         console.print(_search_line(rec), soft_wrap=True)
     rows = [_status_row(job_dir, rec) for job_dir, rec in records]
+    for row, (job_dir, _) in zip(rows, records):
+        task = tasks.get(str(job_dir.resolve()))
+        if (
+            row["status"] == "pending"
+            and task is not None
+            and task.state != "finished"
+            and cluster is not None
+        ):
+            row["detail"] = task.describe(cluster.engine)
     counts = Counter(row["status"] for row in rows)
     if console.is_terminal and console.width >= 120:
         t = Table(title=f"Jobs in {checkpoint_dir}")

@@ -28,7 +28,7 @@ from omnirec_core.errors import OmniRecError
 from omnirec_core.evaluation.evaluator import Evaluator
 from omnirec_core.experiment.plan import ExperimentPlan
 from omnirec_core.orchestration.envs import EnvProvider
-from omnirec_core.orchestration.events import Event, TrialDone, UnitFailed
+from omnirec_core.orchestration.events import ClusterState, Event, TrialDone, UnitFailed
 from omnirec_core.orchestration.executors.base import Executor
 from omnirec_core.orchestration.executors.local import LocalExecutor
 from omnirec_core.orchestration.jobs import (
@@ -351,6 +351,9 @@ class Coordinator:
             raise errors[0]
 
     def _on_event(self, ev: Event, by_key: dict[str, Job], scorer: JobScorer, need_pairs: bool) -> None:
+        if isinstance(ev, ClusterState):  # where a cluster's tasks are (pending reasons...)
+            scorer.progress.cluster(ev)
+            return
         if isinstance(ev, UnitFailed):
             scorer.progress.log(f"[red]unit failed: {escape(ev.error)}")
             search = self._unit_search.get(ev.unit) or self._unit_search.get(_parent_unit(ev.unit), "")

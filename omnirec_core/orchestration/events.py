@@ -1,4 +1,4 @@
-"""What executors report while units run: job phase events and whole-unit failures.
+"""What executors report while units run: job phase events, whole-unit failures, cluster state.
 
 Workers on other nodes append them to a unit's event file as JSON lines
 (:meth:`JobEvent.to_dict`); executors read them back with :func:`event_from_dict` and
@@ -55,7 +55,34 @@ class TrialDone:
         return {"event": "trial", **{k: getattr(self, k) for k in self.__dataclass_fields__}}
 
 
-Event = JobEvent | UnitFailed | TrialDone
+@dataclass(frozen=True)
+class ClusterState:
+    """Where a cluster executor's tasks are, emitted at every poll (in-process only).
+
+    ``pending`` counts waiting tasks by the engine's reason ("Priority", "Resources"; ""
+    when it gives none); ``note`` is a one-off notice (e.g. the resources chosen).
+    """
+
+    engine: str
+    tasks: int = 0
+    finished: int = 0
+    running: int = 0
+    pending: tuple[tuple[str, int], ...] = ()
+    note: str = ""
+
+    def describe(self) -> str:
+        """``slurm: 1/8 tasks finished, 1 running, 6 pending: Priority``."""
+        parts = [f"{self.engine}: {self.finished}/{self.tasks} tasks finished"]
+        if self.running:
+            parts.append(f"{self.running} running")
+        parts += [f"{n} pending" + (f": {reason}" if reason else "") for reason, n in self.pending]
+        return ", ".join(parts)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"event": "cluster", **{k: getattr(self, k) for k in self.__dataclass_fields__}}
+
+
+Event = JobEvent | UnitFailed | TrialDone | ClusterState
 EventSink = Callable[[Event], None]
 
 

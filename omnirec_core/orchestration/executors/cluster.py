@@ -7,10 +7,17 @@ event file the worker appends to (``part-NNN.events.jsonl``), whose job events i
 forwards to the coordinator as they appear. A sub-unit whose task left the queue
 without a ``done`` record is *lost* and resubmitted up to ``max_retries`` times.
 
-Every submission is recorded in ``units/<run-id>/<engine>.json``. A restarted
-coordinator reads the records of earlier runs first: a sub-unit whose task is still
-queued or running is waited for, and its jobs are left out of the new sub-units, so no
-work is duplicated (job keys are stable across runs; run ids are not).
+Every submission is recorded in ``units/<run-id>/<engine>.json``, with the last state
+and pending reason the engine gave for each task (``omnirec status`` shows them). A
+restarted coordinator reads the records of earlier runs first: a sub-unit whose task is
+still queued or running is waited for, and its jobs are left out of the new sub-units, so
+no work is duplicated (job keys are stable across runs; run ids are not). Tasks cancelled
+by :meth:`ClusterExecutor.cancel` are recorded as such and submitted again by the next run.
+
+Nothing waits silently: every poll reports a :class:`ClusterState` (tasks by state and
+pending reason), and a task pending for a reason that waiting never resolves (a request
+no node can hold, an invalid account...) is cancelled and its jobs fail with the reason
+and the fix, within two polls.
 """
 
 from __future__ import annotations
@@ -27,7 +34,14 @@ from pathlib import Path
 from typing import Any
 
 from omnirec_core.errors import OmniRecError
-from omnirec_core.orchestration.events import EventSink, JobEvent, TrialDone, UnitFailed, event_from_dict
+from omnirec_core.orchestration.events import (
+    ClusterState,
+    EventSink,
+    JobEvent,
+    TrialDone,
+    UnitFailed,
+    event_from_dict,
+)
 from omnirec_core.orchestration.jobs import FAILED_FILE, PREDICT_FILE, predict_record, read_json
 from omnirec_core.orchestration.units import UnitSpec, unit_paths
 from omnirec_core.plugin.manager import get_runner
@@ -69,6 +83,7 @@ class SubUnit:
     gone_since: float | None = None
     gone_polls: int = 0
     search: str = ""  # the key of the search this task runs (a search unit)
+    never_polls: int = 0  # polls in a row it was pending for a reason that never resolves
 
     @property
     def engine_id(self) -> str | None:
@@ -102,7 +117,7 @@ class ClusterExecutor:
     def __init__(
         self,
         *,
-        cpus: int,
+        cpus: int | None,
         gpus: int,
         bundle: int,
         max_retries: int,
@@ -112,7 +127,7 @@ class ClusterExecutor:
     ) -> None:
         if bundle < 1:
             raise ValueError("bundle must be at least 1 job per task")
-        if cpus < 1:
+        if cpus is not None and cpus < 1:
             raise ValueError("cpus must be at least 1")
         self.cpus = cpus
         self.gpus = gpus
@@ -122,6 +137,7 @@ class ClusterExecutor:
         self.lost_grace = lost_grace
         self.worker_command = list(worker_command or default_worker_command())
         self.submissions = 0  # engine submissions made by the last run() (sbatch calls, Ray jobs)
+        self.cancelled = 0  # tasks cancel() cancelled
         self._batch = 0
         self._cancel = threading.Event()
         self._lock = threading.RLock()
@@ -130,6 +146,21 @@ class ClusterExecutor:
         self._emit: EventSink = lambda e: None
         self._state_path: Path | None = None
         self._root = Path(".")
+        self._reasons: dict[str, str] = {}  # engine id -> why it is pending, from the last poll
+        #: One line on the resources chosen for the user (set by :meth:`check_request`).
+        self.request_note = ""
+
+    @property
+    def threads(self) -> int:
+        """Threads a runner uses: the CPUs each task asks for."""
+        return self.cpus or 1
+
+    def check_request(self) -> None:
+        """Check the request against the cluster before anything is submitted; choose defaults that fit.
+
+        Raises :class:`ClusterError` naming the limit when no node could ever run a task.
+        Engines override it; it is called again (cheaply) when a run starts.
+        """
 
     # ---- engine interface ------------------------------------------------------------
     def _engine_start(self) -> None:
@@ -171,6 +202,18 @@ class ClusterExecutor:
         """Why a task ended without a done record (state, engine reason, log tail)."""
         return state
 
+    def _engine_pending(self, state: str) -> bool:
+        """Whether an active task is still waiting to start."""
+        return state == "PENDING"
+
+    def _engine_never(self, sub: SubUnit, state: str, reason: str) -> str | None:
+        """Why a pending task can never start and how to fix it; ``None`` while waiting may help."""
+        return None
+
+    def _engine_unplaceable(self, sub: SubUnit) -> str | None:
+        """Why a sub-unit could never run on this cluster (checked before submitting it), or ``None``."""
+        return None
+
     # ---- the run ---------------------------------------------------------------------
     def run(self, units: Sequence[Path], emit: EventSink) -> None:
         """Run every unit on the engine; return when each sub-unit is done or given up."""
@@ -184,6 +227,8 @@ class ClusterExecutor:
         self._root = run_dir.parent
         self._state_path = run_dir / f"{self.engine}.json"
         self._engine_start()
+        if self.request_note:
+            self._emit(ClusterState(self.engine, note=self.request_note))
         attached = self._attach(run_dir)
         claimed = {k for s in attached for k in s.jobs} | {s.search for s in attached if s.search}
         subs = attached + [s for u in units for s in self._split(u, claimed)]
@@ -195,18 +240,28 @@ class ClusterExecutor:
         while not self._cancel.is_set():
             self._submit_waiting(run_dir)
             self._poll()
+            self._report()
             if all(s.finished for s in self._subs):
                 break
             self._cancel.wait(self.poll_interval)
         self._save()
 
     def cancel(self) -> None:
-        """Stop waiting and cancel every task this executor submitted or re-attached to (for good)."""
+        """Stop waiting and cancel every task this executor submitted or re-attached to (for good).
+
+        The cancellation is recorded, so the next run submits those jobs again instead of
+        waiting for tasks that will never finish.
+        """
         self._cancel.set()
         with self._lock:
-            ids = [s.engine_id for s in self._subs if not s.finished and s.engine_id]
-        if ids:
-            self._engine_cancel([i for i in ids if i])
+            live = [s for s in self._subs if not s.finished and s.engine_id]
+            now = time.time()
+            for s in live:
+                s.attempts[-1]["cancelled"] = now
+        self.cancelled += len(live)
+        if live:
+            self._save()
+            self._engine_cancel([i for s in live if (i := s.engine_id)])
 
     # ---- sub-units -------------------------------------------------------------------
     def _split(self, unit: Path, claimed: set[str]) -> list[SubUnit]:
@@ -230,7 +285,7 @@ class ClusterExecutor:
             if spec.search.key in claimed:
                 return []
             path = parts / "search.json"
-            spec.part([], parent=unit.name, threads=self.cpus).save(path)
+            spec.part([], parent=unit.name, threads=self.threads).save(path)
             return [
                 SubUnit(
                     key=str(path.relative_to(self._root)),
@@ -243,7 +298,7 @@ class ClusterExecutor:
         for n, start in enumerate(range(0, len(jobs), self.bundle)):
             chunk = jobs[start : start + self.bundle]
             path = parts / f"part-{n:04d}.json"
-            spec.part(chunk, parent=unit.name, threads=self.cpus).save(path)
+            spec.part(chunk, parent=unit.name, threads=self.threads).save(path)
             out.append(
                 SubUnit(
                     key=str(path.relative_to(self._root)),
@@ -274,16 +329,19 @@ class ClusterExecutor:
                         waiting=False,
                         search=rec.get("search", ""),
                     )
-                # The same submission may be recorded by several runs; keep the copy that knows its id.
+                # The same submission may be recorded by several runs (oldest first): merge them,
+                # keeping the id whichever knows it and the latest state, cancellation or verdict.
                 seen = attempts.setdefault(rec["spec"], {})
                 for a in rec.get("attempts", []):
                     attempt = (str(a.get("name")), int(a.get("index", 0)))
-                    if attempt not in seen or (a.get("id") and not seen[attempt].get("id")):
-                        seen[attempt] = a
+                    merged_attempt = {**seen.get(attempt, {}), **a}
+                    merged_attempt["id"] = a.get("id") or seen.get(attempt, {}).get("id")
+                    seen[attempt] = merged_attempt
         subs = []
         for spec_key, s in merged.items():
             s.attempts = sorted(attempts.get(spec_key, {}).values(), key=lambda a: a.get("time", 0))
-            if s.attempts:
+            # A task cancelled or given up on is not waited for: its jobs are submitted again.
+            if s.attempts and not any(k in s.attempts[-1] for k in ("cancelled", "gave_up")):
                 subs.append(s)
         self._engine_resolve([s.attempts[-1] for s in subs if not s.attempts[-1].get("id")])
         states = self._engine_states([s.engine_id for s in subs if s.engine_id]) or {}
@@ -313,6 +371,11 @@ class ClusterExecutor:
         waiting = [s for s in self._subs if s.waiting and not s.finished]
         if not waiting:
             return
+        unplaceable = [(s, why) for s in waiting if not s.attempts and (why := self._engine_unplaceable(s))]
+        if unplaceable:
+            self._fail_group(unplaceable, "could never run on this cluster; not submitted")
+            self._save()
+            waiting = [s for s in waiting if not s.finished]
         room = self._engine_room()
         by_gpus: dict[int, list[SubUnit]] = {}
         for s in waiting[: max(room, 0)]:
@@ -361,6 +424,7 @@ class ClusterExecutor:
         # The queue is read before the records: a task that left it has written its record.
         states = self._engine_states([s.engine_id for s in live if s.engine_id])
         changed = False
+        stuck: list[tuple[SubUnit, str]] = []
         for s in live:
             self._pump(s)
             done = read_json(unit_paths(s.spec)[0])
@@ -373,14 +437,56 @@ class ClusterExecutor:
             state = states.get(s.engine_id or "", "GONE")
             if self._engine_active(state):
                 s.gone_since, s.gone_polls = None, 0
+                pending = self._engine_pending(state)
+                reason = self._reasons.get(s.engine_id or "", "") if pending else ""
+                changed |= self._note_state(s, state, reason)
+                why = self._engine_never(s, state, reason) if pending else None
+                s.never_polls = s.never_polls + 1 if why else 0
+                if why and s.never_polls >= 2:  # twice in a row: not a passing state
+                    stuck.append((s, why))
                 continue
             s.gone_polls += 1
             s.gone_since = s.gone_since or time.time()
             if s.gone_polls >= 2 and time.time() - s.gone_since >= self.lost_grace:
                 self._lost(s, state)
                 changed = True
+        if stuck:
+            self._engine_cancel([i for s, _ in stuck if (i := s.engine_id)])
+            self._fail_group(stuck, "can never start; cancelled")
+            changed = True
         if changed:
             self._save()
+
+    @staticmethod
+    def _note_state(s: SubUnit, state: str, reason: str) -> bool:
+        """Record the task's state and pending reason in its attempt; True when they changed."""
+        attempt = s.attempts[-1]
+        if attempt.get("state") == state and attempt.get("reason", "") == reason:
+            return False
+        attempt.update(state=state, reason=reason, seen=time.time())
+        if not reason:
+            del attempt["reason"]
+        return True
+
+    def _report(self) -> None:
+        """Emit where this run's tasks are: finished, running, pending by reason."""
+        with self._lock:
+            subs = list(self._subs)
+        pending: dict[str, int] = {}
+        running = finished = 0
+        for s in subs:
+            if s.finished:
+                finished += 1
+            elif s.waiting:
+                key = "not submitted yet" if not s.attempts else "to be resubmitted"
+                pending[key] = pending.get(key, 0) + 1
+            elif self._engine_pending(str(s.attempts[-1].get("state", "PENDING"))):
+                reason = str(s.attempts[-1].get("reason", ""))
+                pending[reason] = pending.get(reason, 0) + 1
+            else:
+                running += 1
+        ordered = tuple(sorted(pending.items(), key=lambda kv: (-kv[1], kv[0])))
+        self._emit(ClusterState(self.engine, len(subs), finished, running, ordered))
 
     def _pump(self, s: SubUnit) -> None:
         """Forward the complete lines the worker appended to its event file since last time."""
@@ -426,6 +532,9 @@ class ClusterExecutor:
             elif key in failed:
                 rec = read_json(Path(job_dir) / FAILED_FILE) or {}
                 self._forward(JobEvent(key, rec.get("phase", "run"), "failed", rec.get("error", "")))
+        if s.attempts:
+            s.attempts[-1].pop("reason", None)
+            s.attempts[-1].update(state="FINISHED", seen=time.time())
         s.finished = True
 
     def _lost(self, s: SubUnit, state: str) -> None:
@@ -442,14 +551,37 @@ class ClusterExecutor:
             s.waiting = True
             return
         error = f"{self.engine} task {s.engine_id} ended without finishing its jobs, {n} time(s): {why}"
-        s.attempts[-1]["gave_up"] = error
         self._emit(UnitFailed(str(s.spec), error))
+        self._fail(s, error)
+
+    def _fail(self, s: SubUnit, error: str) -> None:
+        """Give up on a sub-unit: its jobs without published predictions fail with ``error``."""
+        if s.attempts:
+            s.attempts[-1]["gave_up"] = error
         for key, job_dir in s.jobs.items():
             if (Path(job_dir) / PREDICT_FILE).exists():
                 self._forward(JobEvent(key, "predict", "skipped"))
             else:
                 self._forward(JobEvent(key, "run", "failed", error))
         s.finished = True
+
+    def _fail_group(self, subs: list[tuple[SubUnit, str]], what: str) -> None:
+        """Fail sub-units that can never run, saying so once per cause (and to every search)."""
+        by_why: dict[str, list[SubUnit]] = {}
+        for s, why in subs:
+            by_why.setdefault(why, []).append(s)
+        for why, group in by_why.items():
+            ids = [eid for s in group if (eid := s.engine_id)]
+            if len(group) == 1:
+                tasks = f"task {ids[0]}" if ids else "task"
+            else:
+                tasks = f"{len(group)} tasks" + (f" ({ids[0]}, ...)" if ids else "")
+            summary = f"{self.engine} {tasks} {what}: {why}"
+            for i, s in enumerate(group):
+                error = f"{self.engine} task {s.engine_id} {what}: {why}" if s.engine_id else f"{what}: {why}"
+                if i == 0 or s.search:  # one line for the group; a search needs its own cause
+                    self._emit(UnitFailed(str(s.spec), summary if i == 0 else error))
+                self._fail(s, error)
 
 
 def tail(path: Path, n_bytes: int = 3000) -> str:

@@ -4,6 +4,12 @@ The submission id is derived from the sub-unit's spec path and attempt number, a
 is recorded before submitting, so a restarted coordinator finds its jobs and waits for
 them instead of submitting them again. Ray is an optional dependency:
 ``pip install 'omnirec-core[ray]'``; it is imported only when this executor is used.
+
+Ray keeps a job it cannot place PENDING for many minutes without saying why, so the
+request is compared with the cluster's live nodes (the state API): ``cpus`` unset is
+chosen to fit the largest node (up to 4), and a request no node can hold is refused
+before submission, or fails while pending when the nodes that could hold it went away.
+``autoscaling=True`` waits instead, for clusters that start bigger nodes on demand.
 """
 
 from __future__ import annotations
@@ -20,6 +26,9 @@ from omnirec_core.orchestration.jobs import read_json, short_hash
 from omnirec_core.orchestration.units import unit_paths
 
 ACTIVE = frozenset({"PENDING", "RUNNING"})
+#: CPUs a job asks for when ``cpus`` is unset, unless the largest node has fewer.
+DEFAULT_CPUS = 4
+_GIB = 1024**3
 
 
 class RayMissing(ClusterError):
@@ -40,9 +49,11 @@ class RayExecutor(ClusterExecutor):
     """Run units as Ray jobs on the cluster at ``address`` (``http://head:8265``).
 
     ``cpus``/``gpus``/``memory`` (bytes) are reserved per job (``entrypoint_num_cpus`` ...;
-    GPU algorithms get at least one GPU); ``token`` is sent as ``Authorization: Bearer``
-    (or give any ``headers``); ``runtime_env`` is merged into every job's;
-    ``max_in_flight`` caps the jobs queued or running at once.
+    GPU algorithms get at least one GPU; ``cpus`` unset: what the largest node has, up to
+    4); ``token`` is sent as ``Authorization: Bearer`` (or give any ``headers``);
+    ``runtime_env`` is merged into every job's; ``max_in_flight`` caps the jobs queued or
+    running at once; ``autoscaling``: the cluster adds nodes on demand, so a request no
+    current node can hold is waited for (and shown as pending) instead of refused.
     """
 
     engine = "ray"
@@ -51,7 +62,7 @@ class RayExecutor(ClusterExecutor):
         self,
         address: str | None = None,
         *,
-        cpus: int = 4,
+        cpus: int | None = None,
         gpus: int = 0,
         memory: int | None = None,
         bundle: int = 10,
@@ -63,6 +74,7 @@ class RayExecutor(ClusterExecutor):
         headers: Mapping[str, str] | None = None,
         runtime_env: Mapping[str, Any] | None = None,
         worker_command: Sequence[str] | None = None,
+        autoscaling: bool = False,
     ) -> None:
         super().__init__(
             cpus=cpus,
@@ -83,6 +95,10 @@ class RayExecutor(ClusterExecutor):
         self.runtime_env = dict(runtime_env or {})
         self._client: Any = None
         self._known: dict[str, str] = {}
+        self.autoscaling = autoscaling
+        self._checked = False
+        self._polls = 0
+        self._nodes: tuple[int, list[dict[str, float]] | None] = (-1, None)  # (poll, resources of live nodes)
 
     @property
     def client(self) -> Any:
@@ -98,7 +114,94 @@ class RayExecutor(ClusterExecutor):
         return self._client
 
     def _engine_start(self) -> None:
-        _ = self.client
+        self.check_request()
+
+    # ---- the request -----------------------------------------------------------------
+    def node_resources(self) -> list[dict[str, float]] | None:
+        """Total resources (``CPU``, ``GPU``, ``memory`` bytes...) of each live node; None if unknown.
+
+        Read at most once a poll.
+        """
+        if self._nodes[0] == self._polls:
+            return self._nodes[1]
+        try:
+            from ray.util.state import StateApiClient
+            from ray.util.state.common import ListApiOptions, StateResource
+
+            api = StateApiClient(address=self.address, headers=self.headers or None)
+            listed = api.list(
+                StateResource.NODES,
+                options=ListApiOptions(detail=True, limit=10_000, timeout=30),
+                raise_on_missing_output=False,
+            )
+            nodes: list[dict[str, float]] | None = [
+                dict(getattr(n, "resources_total", None) or {})
+                for n in listed
+                if getattr(n, "state", "") == "ALIVE"
+            ]
+        except Exception:  # an older Ray, no state API, the head unreachable for now
+            nodes = None
+        # No live node at all: a head still starting, or a cluster scaled to zero; nothing to judge by.
+        nodes = nodes or None
+        self._nodes = (self._polls, nodes)
+        return nodes
+
+    def _fits(self, nodes: list[dict[str, float]], gpus: int) -> bool:
+        return any(
+            n.get("CPU", 0) >= (self.cpus or 0)
+            and n.get("GPU", 0) >= gpus
+            and (self.memory is None or n.get("memory", 0) >= self.memory)
+            for n in nodes
+        )
+
+    def _too_big(self, nodes: list[dict[str, float]], gpus: int) -> str:
+        """``largest node has 2 CPUs, 0 GPUs and 16 GiB memory; asked for cpus=8``."""
+        big = {k: max((n.get(k, 0) for n in nodes), default=0) for k in ("CPU", "GPU", "memory")}
+        asked = f"cpus={self.cpus}" + (f", gpus={gpus}" if gpus else "")
+        asked += f", memory={self.memory / _GIB:.1f} GiB" if self.memory is not None else ""
+        return (
+            f"the Ray cluster at {self.address}: largest node has {big['CPU']:g} CPUs, {big['GPU']:g} GPUs "
+            f"and {big['memory'] / _GIB:.0f} GiB memory; asked for {asked}"
+        )
+
+    def check_request(self) -> None:
+        """Choose ``cpus`` to fit the cluster's nodes, or refuse a request no live node can hold."""
+        if self._checked:
+            return
+        _ = self.client  # one clear error when the cluster cannot be reached
+        nodes = self.node_resources()
+        if self.cpus is None:
+            biggest = int(max((n.get("CPU", 0) for n in nodes or []), default=0))
+            self.cpus = min(DEFAULT_CPUS, biggest) if biggest >= 1 else DEFAULT_CPUS
+            if nodes:
+                self.request_note = (
+                    f"ray: each job asks for {self.cpus} CPU(s) (the largest node has {biggest}); "
+                    "set -X cpus=N to change"
+                )
+        if nodes is not None and not self.autoscaling and not self._fits(nodes, self.gpus):
+            raise ClusterError(
+                f"{self._too_big(nodes, self.gpus)}; lower the request (-X cpus=N, -X gpus=N, -X memory=BYTES), "
+                "or pass -X autoscaling=true if the cluster starts bigger nodes on demand"
+            )
+        self._checked = True
+
+    def _engine_unplaceable(self, sub: SubUnit) -> str | None:
+        nodes = None if self.autoscaling else self.node_resources()
+        if nodes is None or self._fits(nodes, sub.gpus):
+            return None
+        return (
+            f"{self._too_big(nodes, sub.gpus)}; fix: add a node with the GPUs, lower the request, run on the "
+            "CPU, or pass -X autoscaling=true if the cluster starts such nodes on demand"
+        )
+
+    def _engine_never(self, sub: SubUnit, state: str, reason: str) -> str | None:
+        nodes = None if self.autoscaling else self.node_resources()
+        if nodes is None or self._fits(nodes, sub.gpus):
+            return None
+        return (
+            f"no live node can hold it any more ({self._too_big(nodes, sub.gpus)}); fix: bring such a node "
+            "back, lower the request, or pass -X autoscaling=true if the cluster starts nodes on demand"
+        )
 
     def _engine_room(self) -> int:
         live = sum(1 for s in self._subs if not s.finished and not s.waiting)
@@ -120,7 +223,7 @@ class RayExecutor(ClusterExecutor):
                     submission_id=sid,
                     runtime_env=env,
                     metadata={"omnirec_spec": str(s.spec)},
-                    entrypoint_num_cpus=self.cpus,
+                    entrypoint_num_cpus=self.threads,
                     entrypoint_num_gpus=s.gpus or None,
                     entrypoint_memory=self.memory,
                 )
@@ -130,17 +233,23 @@ class RayExecutor(ClusterExecutor):
 
     def _engine_states(self, ids: list[str]) -> dict[str, str] | None:
         out = {}
+        reasons = {}
         for sid in ids:
             try:
-                status = self.client.get_job_status(sid)
+                info = self.client.get_job_info(sid)
             except RuntimeError as exc:
                 if "does not exist" in str(exc):
                     continue
                 return None
             except Exception:  # the head is unreachable for now
                 return None
+            status = getattr(info, "status", "")
             out[sid] = str(getattr(status, "value", status))
+            if out[sid] == "PENDING":
+                reasons[sid] = pending_reason(str(getattr(info, "message", "") or ""))
+        self._polls += 1
         self._known.update(out)
+        self._reasons = reasons
         return out
 
     def _engine_active(self, state: str) -> bool:
@@ -167,3 +276,11 @@ class RayExecutor(ClusterExecutor):
         if error and error.get("engine_job_id") == sid:
             parts.append(f"worker error: {error.get('error')}")
         return "; ".join(parts)
+
+
+def pending_reason(message: str) -> str:
+    """A short pending reason from a Ray job's message (Ray gives no reason code)."""
+    if "waiting for resources" in message.lower():
+        return "waiting for resources"
+    first = message.split(". ")[0].strip().rstrip(".")
+    return "" if first.lower().startswith("job has not started yet") else first[:80]

@@ -5,6 +5,11 @@ Each submission is one ``sbatch --array=0-N%LIMIT --requeue`` whose task ``i`` r
 ``sacct`` where accounting exists, for the reason a task ended) plus our own records.
 The checkpoint directory, the runner env cache and this Python must be on storage the
 compute nodes share; runner envs are built here, before submission.
+
+Before submitting, the request is checked against the target partition's nodes
+(:mod:`.slurm_limits`): ``cpus``, ``mem`` and ``time`` left unset are chosen to fit, and an
+explicit request no node can hold is refused with the limit. While waiting, a task
+pending for a reason that never resolves is cancelled and its jobs fail with the reason.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ import subprocess
 from collections.abc import Sequence
 from os import PathLike
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from omnirec_core.orchestration.executors.cluster import (
     ClusterError,
@@ -28,6 +33,23 @@ from omnirec_core.orchestration.executors.cluster import (
     SubUnit,
     TransientError,
     tail,
+)
+from omnirec_core.orchestration.executors.slurm_limits import (
+    DEFAULT_CPUS,
+    DEFAULT_MEM_MB,
+    DEFAULT_TIME_S,
+    LimitError,
+    Partition,
+    fit_request,
+    format_mem,
+    format_time,
+    gpu_count,
+    never_starts,
+    parse_mem,
+    parse_time,
+    read_partition,
+    reason_code,
+    sbatch_mem,
 )
 from omnirec_core.orchestration.jobs import read_json
 from omnirec_core.orchestration.units import unit_paths
@@ -50,17 +72,33 @@ ACTIVE = frozenset(
         "RESV_DEL_HOLD",
     }
 )
+#: Active states in which a task has not started yet.
+WAITING = frozenset({"PENDING", "REQUEUED", "REQUEUE_HOLD", "REQUEUE_FED", "RESV_DEL_HOLD"})
 #: sbatch errors worth retrying at the next poll rather than failing the run.
 TRANSIENT = re.compile(
     r"timed out|temporarily unavailable|try again|Socket|submit limit|MaxSubmit|QOSMax|AssocMax|"
     r"Job violates accounting/QOS policy",
     re.IGNORECASE,
 )
+#: sbatch refusals by accounting policy: a submit limit (wait) or a size/time limit (never).
+POLICY = re.compile(r"QOSMax|AssocMax|accounting/QOS policy", re.IGNORECASE)
 COMMAND_TIMEOUT = 120.0
 
 
 class SlurmError(ClusterError):
     """A Slurm command failed."""
+
+
+class Row(NamedTuple):
+    """One array task in ``squeue``."""
+
+    id: str
+    state: str
+    reason: str
+    partition: str
+    cpus: str
+    mem: str
+    name: str
 
 
 def default_template() -> str:
@@ -100,6 +138,23 @@ def slurm_config() -> dict[str, str]:
     return conf
 
 
+def squeue_rows(select: list[str]) -> list[Row] | None:
+    """``squeue`` rows (arrays expanded, every state) for the selection (``-u USER``, ``-j IDS``); None on failure."""
+    try:
+        res = _run(["squeue", "-h", "-r", "-t", "all", *select, "-o", "%i|%T|%r|%P|%C|%m|%j"], 60)
+    except ClusterError:
+        return None
+    if res.returncode != 0:
+        # Asked for ids that have all left the queue: none, not a failure.
+        return [] if "Invalid job id" in res.stderr else None
+    rows = []
+    for line in res.stdout.splitlines():
+        parts = line.strip().split("|", 6)
+        if len(parts) == 7:
+            rows.append(Row(*parts))
+    return rows
+
+
 def _int(value: str | None) -> int | None:
     m = re.match(r"\s*(\d+)", value or "")
     return int(m.group(1)) if m else None
@@ -109,7 +164,8 @@ class SlurmExecutor(ClusterExecutor):
     """Run units as Slurm job arrays; ``Coordinator(..., executor=SlurmExecutor(...))``.
 
     ``template``: path or text of an sbatch template (default: the shipped one);
-    ``cpus``/``mem``/``time``: per array task (runners use ``cpus`` threads);
+    ``cpus``/``mem``/``time``: per array task (runners use ``cpus`` threads); unset, they
+    are chosen to fit the partition's largest node, up to 4 CPUs, 8G and one day;
     ``gpus``: GPUs for every task (0: only GPU algorithms get them, as ``--gres=gres``);
     ``array_limit``: tasks of one array running at once (``%`` limit); ``bundle``: jobs
     per task; ``max_retries``: resubmissions of a task that ended without finishing;
@@ -124,9 +180,9 @@ class SlurmExecutor(ClusterExecutor):
         self,
         template: str | PathLike[str] | None = None,
         partition: str | None = None,
-        cpus: int = 4,
-        mem: str = "8G",
-        time: str = "1-00:00:00",
+        cpus: int | None = None,
+        mem: str | None = None,
+        time: str | None = None,
         gpus: int = 0,
         gres: str | None = "gpu:1",
         array_limit: int = 100,
@@ -153,8 +209,19 @@ class SlurmExecutor(ClusterExecutor):
             raise ValueError("array_limit must be at least 1")
         self.template = self._load_template(template)
         self.partition = partition
+        # What the user asked for (None: choose what fits), checked here for syntax.
+        self._asked = (cpus, mem, time)
+        if mem is not None:
+            parse_mem(mem)
+        if time is not None:
+            parse_time(time)
         self.mem = mem
         self.time = time
+        self._checked = False
+        self._part: Partition | None = None  # the target partition, read by check_request()
+        self._parts: dict[str, tuple[int, Partition | None]] = {}  # name -> (poll, partition)
+        self._polls = 0
+        self._rows: dict[str, Row] = {}  # our tasks at the last poll
         self.gres = gres
         self.array_limit = array_limit
         self.extra_sbatch_args = list(extra_sbatch_args)
@@ -164,6 +231,89 @@ class SlurmExecutor(ClusterExecutor):
         self._user = getpass.getuser()
         self._queued = 0  # this user's active tasks at the last poll
         self._last: dict[str, tuple[str, str]] = {}  # id -> (state, reason) at the last poll
+
+    # ---- the request -----------------------------------------------------------------
+    def check_request(self) -> None:
+        """Fit ``cpus``/``mem``/``time`` to the target partition, or refuse a request no node can hold."""
+        if self._checked:
+            return
+        if shutil.which("sbatch") is None:
+            raise SlurmError(
+                "sbatch not found: run omnirec on a Slurm login node (sbatch and squeue on PATH)"
+            )
+        cpus, mem, time = self._asked
+        mem_mb = None if mem is None else parse_mem(mem)
+        # An explicit unlimited time is longer than any partition's MaxTime.
+        time_s = None if time is None else (parse_time(time) or 1 << 40)
+        name = self._target_partition()
+        try:
+            part = read_partition(name)
+        except LimitError as exc:
+            raise SlurmError(str(exc)) from None
+        except (OSError, subprocess.SubprocessError) as exc:
+            # The controller cannot describe its nodes: keep what was asked, else the defaults.
+            self.cpus = cpus or DEFAULT_CPUS
+            self.mem = mem or sbatch_mem(DEFAULT_MEM_MB)
+            self.time = time or format_time(DEFAULT_TIME_S)
+            if cpus is None or mem is None:
+                self.request_note = (
+                    f"slurm: could not read the partition's nodes ({str(exc).strip()[:200]}); each task asks "
+                    f"for cpus={self.cpus}, mem={self.mem}, time={self.time}"
+                )
+            self._checked = True
+            return
+        try:
+            req = fit_request(part, cpus, mem_mb, time_s)
+        except LimitError as exc:
+            raise SlurmError(
+                f"{exc}; lower the request (-X cpus=N, -X mem=SIZE, -X time=LIMIT) or choose a partition "
+                "with bigger nodes (--partition)"
+            ) from None
+        self._part = part
+        self.cpus = req.cpus
+        self.mem = mem or sbatch_mem(req.mem_mb)
+        self.time = time or format_time(req.time_s)
+        if {"cpus", "mem"} & set(req.derived):  # the time limit alone is no news
+            big_cpus, big_mem = part.largest()
+            self.request_note = (
+                f"slurm: each task asks for cpus={self.cpus}, mem={self.mem}, time={self.time} "
+                f"(chosen to fit partition {part.name}, largest node {big_cpus} CPUs and {format_mem(big_mem)}; "
+                "set -X cpus=N -X mem=SIZE -X time=LIMIT to change)"
+            )
+        self._checked = True
+
+    def _target_partition(self) -> str | None:
+        """The partition tasks go to: ``partition``, else one named in extra_sbatch_args or the template."""
+        if self.partition:
+            return self.partition
+        args = list(self.extra_sbatch_args)
+        lines = [ln.split(None, 1)[1] for ln in self.template.splitlines() if ln.startswith("#SBATCH ")]
+        for words in (args, [w for ln in lines for w in shlex.split(ln, comments=True)]):
+            for i, word in enumerate(words):
+                value = None
+                if word.startswith("--partition="):
+                    value = word.split("=", 1)[1]
+                elif word in ("-p", "--partition") and i + 1 < len(words):
+                    value = words[i + 1]
+                elif word.startswith("-p") and len(word) > 2 and not word.startswith("--"):
+                    value = word[2:]
+                if value and "$" not in value:
+                    return value
+        return None
+
+    def _partition(self, name: str | None, *, fresh: bool = False) -> Partition | None:
+        """A partition as read at this poll (``fresh``) or any earlier one; ``None`` if unreadable."""
+        if name is None or (self._part is not None and name == self._part.name and not fresh):
+            return self._part
+        cached = self._parts.get(name)
+        if cached is not None and (not fresh or cached[0] == self._polls):
+            return cached[1]
+        try:
+            part: Partition | None = read_partition(name, timeout=30)
+        except (LimitError, OSError, subprocess.SubprocessError):
+            part = None
+        self._parts[name] = (self._polls, part)
+        return part
 
     @staticmethod
     def _load_template(template: str | PathLike[str] | None) -> str:
@@ -178,10 +328,7 @@ class SlurmExecutor(ClusterExecutor):
 
     # ---- engine ----------------------------------------------------------------------
     def _engine_start(self) -> None:
-        if shutil.which("sbatch") is None:
-            raise SlurmError(
-                "sbatch not found: run omnirec on a Slurm login node (sbatch and squeue on PATH)"
-            )
+        self.check_request()
         conf = slurm_config()
         cluster = _int(conf.get("MaxArraySize")) or 1001  # indices 0..MaxArraySize-1
         self.max_array_size = min(cluster, self._max_array_size or cluster)
@@ -205,7 +352,7 @@ class SlurmExecutor(ClusterExecutor):
             return 1 << 30
         rows = self._squeue()  # fresh: the count from the last poll may predate tasks that left
         if rows is not None:
-            self._queued = sum(1 for _, state, _, _ in rows if state in ACTIVE)
+            self._queued = sum(1 for r in rows if r.state in ACTIVE)
         return self.max_submit - self._queued
 
     def _engine_chunk(self) -> int:
@@ -220,7 +367,7 @@ class SlurmExecutor(ClusterExecutor):
         tasks = out_dir / f"{name}.tasks"
         tasks.write_text("".join(f"{s.spec}\n" for s in subs))
         gpus = subs[0].gpus
-        gres = (f"gpu:{gpus}" if self.gres == "gpu:1" and gpus > 1 else self.gres) if gpus else None
+        gres = self._gres(gpus)
         command = " ".join(
             shlex.quote(c) for c in [*self.worker_command, "worker", "run", "--task-list", str(tasks)]
         )
@@ -258,39 +405,79 @@ class SlurmExecutor(ClusterExecutor):
         if res.returncode != 0:
             msg = (res.stderr or res.stdout).strip()
             if TRANSIENT.search(msg):
-                raise TransientError(msg)
+                if not self._never_admitted(msg):
+                    raise TransientError(msg)
+                msg += (
+                    " (none of your jobs is queued, so this is a limit on each job's size or time, not on "
+                    "their number: lower -X cpus / -X mem / -X time, or pass another --qos / --account)"
+                )
             raise SlurmError(f"sbatch refused the job array ({' '.join(cmd)}): {msg}")
         job_id = res.stdout.strip().split(";")[0]
         self._queued += len(subs)
         for i, s in enumerate(subs):
             s.attempts[-1]["id"] = f"{job_id}_{i}"
 
-    def _squeue(self) -> list[tuple[str, str, str, str]] | None:
-        """(id, state, reason, name) of this user's tasks, arrays expanded; None on failure."""
-        try:
-            res = _run(["squeue", "-h", "-r", "-t", "all", "-u", self._user, "-o", "%i|%T|%r|%j"], 60)
-        except TransientError:
-            return None
-        if res.returncode != 0:
-            return None
-        rows = []
-        for line in res.stdout.splitlines():
-            parts = line.strip().split("|", 3)
-            if len(parts) == 4:
-                rows.append((parts[0], parts[1], parts[2], parts[3]))
-        return rows
+    def _never_admitted(self, msg: str) -> bool:
+        """A policy refusal while none of this user's jobs is queued: a per-job size or time limit, not a count."""
+        if not POLICY.search(msg):
+            return False
+        rows = self._squeue()
+        return rows is not None and not any(r.state in ACTIVE for r in rows)
+
+    def _squeue(self) -> list[Row] | None:
+        """This user's tasks, arrays expanded; None on failure."""
+        return squeue_rows(["-u", self._user])
 
     def _engine_states(self, ids: list[str]) -> dict[str, str] | None:
         rows = self._squeue()
         if rows is None:
             return None
-        self._queued = sum(1 for _, state, _, _ in rows if state in ACTIVE)
-        self._last = {i: (state, reason) for i, state, reason, _ in rows}
+        self._polls += 1
+        self._queued = sum(1 for r in rows if r.state in ACTIVE)
+        self._last = {r.id: (r.state, r.reason) for r in rows}
         wanted = set(ids)
-        return {i: state for i, (state, _) in self._last.items() if i in wanted}
+        mine = [r for r in rows if r.id in wanted]
+        self._reasons = {r.id: r.reason for r in mine if r.state in WAITING and r.reason != "None"}
+        self._rows = {r.id: r for r in mine}
+        return {r.id: r.state for r in mine}
 
     def _engine_active(self, state: str) -> bool:
         return state in ACTIVE
+
+    def _engine_pending(self, state: str) -> bool:
+        return state in WAITING
+
+    def _engine_never(self, sub: SubUnit, state: str, reason: str) -> str | None:
+        code = reason_code(reason)
+        if not code:
+            return None
+        row = self._rows.get(sub.engine_id or "")
+        name = row.partition if row else self._part.name if self._part else None
+        part = self._partition(name, fresh=code in ("ReqNodeNotAvail", "NodeDown"))
+        why = never_starts(reason, part)
+        if why and code == "PartitionConfig" and row is not None:
+            why = f"{why} (the task asks for {row.cpus} CPUs and {row.mem} memory)"
+        return why
+
+    def _engine_unplaceable(self, sub: SubUnit) -> str | None:
+        """A GPU sub-unit on a partition without a node that has the GPUs (and the CPUs and memory)."""
+        gres = self._gres(sub.gpus)
+        if not gres or not gres.startswith("gpu") or self._part is None:
+            return None
+        try:
+            fit_request(self._part, self.cpus, parse_mem(self.mem or "1"), None, gpus=gpu_count(gres))
+        except LimitError as exc:
+            return (
+                f"{exc}; fix: choose a partition with GPU nodes (--partition), name the GPUs as the "
+                "cluster does (-X gres=gpu:TYPE:1), or run on the CPU"
+            )
+        return None
+
+    def _gres(self, gpus: int) -> str | None:
+        """The --gres of a task that needs ``gpus`` GPUs (None: no GPUs, or the template asks for them)."""
+        if not gpus:
+            return None
+        return f"gpu:{gpus}" if self.gres == "gpu:1" and gpus > 1 else self.gres
 
     def _engine_resolve(self, attempts: list[dict[str, Any]]) -> None:
         """Find the ids of array tasks submitted just before a crash, by job name and index."""
@@ -298,9 +485,9 @@ class SlurmExecutor(ClusterExecutor):
             return
         rows = self._squeue() or []
         for a in attempts:
-            for task_id, _, _, name in rows:
-                if name == a.get("name") and task_id.endswith(f"_{a.get('index')}"):
-                    a["id"] = task_id
+            for r in rows:
+                if r.name == a.get("name") and r.id.endswith(f"_{a.get('index')}"):
+                    a["id"] = r.id
                     break
 
     def _engine_cancel(self, ids: list[str]) -> None:
