@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# The main job: install omnirec with the LensKit and RecPack runner plugins into ./.venv
-# and run a real experiment on MovieLens-100K (examples/ml100k.toml), then show the
-# results with paired significance tests against the popularity baseline.
+# The main job: install omnirec (the omnirec distribution: the core with the LensKit,
+# RecBole and RecPack runner plugins, one path) into ./.venv and run a real experiment on
+# MovieLens-100K (examples/ml100k.toml), then show the results with paired significance
+# tests against the popularity baseline.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 source scripts/venv.sh
-pip_install -e . -e plugins/omnirec-lenskit -e plugins/omnirec-recpack
+pip_install ./packages/omnirec  # what a user installs; scripts/test.sh makes it editable again
 
 .venv/bin/omnirec run examples/ml100k.toml "$@"
 .venv/bin/omnirec results checkpoints/ml100k --compare LensKit.PopScorer --metric NDCG@10
