@@ -118,8 +118,8 @@ def run_coordinator(env_manager: EnvManager) -> Callable[..., Any]:
     return run
 
 
-#: Markers whose tests also count as slow (real frameworks, a cluster to talk to).
-SLOW_TIERS = ("integration", "slurm", "ray")
+#: Markers whose tests also count as slow (real frameworks, a cluster to talk to, a browser).
+SLOW_TIERS = ("integration", "slurm", "ray", "browser")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

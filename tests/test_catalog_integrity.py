@@ -83,6 +83,14 @@ def test_first_download_is_recorded_and_later_downloads_are_checked(
     raw = tmp_path / "data" / "served-books"
     lock = read_lock(raw)["ratings_Books.csv"]
     assert (lock.sha256, lock.size) == (_sha(RATINGS), len(RATINGS))
+    assert ds.meta["source_files"] == [
+        {
+            "file": "ratings_Books.csv",
+            "from": server.url + "ratings.csv",
+            "sha256": _sha(RATINGS),
+            "check": "first use",
+        }
+    ]
     assert lock.source == server.url + "ratings.csv"
     assert (raw / LOCK_NAME).is_file() and is_downloaded(e.spec(), tmp_path / "data")
 

@@ -225,6 +225,10 @@ def test_load_downloads_canonicalises_and_caches(
     ds = RecSysDataSet.use_dataloader("toy", data_dir=tmp_path / "data", quiet=True)
     assert ds.name == "toylens" and ds.meta["dataset"] == "toylens"
     assert (ds.n_users, ds.n_items, ds.num_interactions()) == (4, 3, 5)
+    # The file read and its checksum are the dataset's record of origin.
+    assert ds.meta["source_files"] == [
+        {"file": "toy.zip", "from": server.url + "toy.zip", "sha256": toy.sha256, "check": "pinned"}
+    ]
     raw = tmp_path / "data" / "toylens"
     assert (raw / "toy.zip").is_file()
     caches = list(raw.glob("*.npz"))

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import random
+import signal
 import subprocess
 import sys
+import time
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -40,6 +43,7 @@ from omnirec_core.orchestration.tree import load_checkpoint_results
 from omnirec_core.runner import read_columns
 
 SHRINKS = [0.0, 1.0, 5.0, 20.0, 80.0]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
@@ -115,6 +119,17 @@ def test_random_sampler_avoids_repeats_and_knows_when_a_small_space_is_exhausted
         history.append(Trial(config, 0.0))
     assert sorted(t.config["k"] for t in history) == [1, 2, 3]
     assert sampler.propose(3, history) is None
+
+
+def test_tpe_does_not_spend_trials_on_configurations_already_tried() -> None:
+    space = {"n": IntRange(1, 12)}
+    sampler, history = TPESampler(space, 0, "X", maximize=True), []
+    for i in range(12):
+        config = sampler.propose(i, history)
+        assert config is not None
+        history.append(Trial(config, -abs(config["n"] - 6)))  # a peak TPE keeps returning to
+    assert sorted(t.config["n"] for t in history) == list(range(1, 13))
+    assert sampler.propose(12, history) is None
 
 
 def test_split_space_separates_constants() -> None:
@@ -256,6 +271,32 @@ def test_a_killed_search_resumes_without_repeating_trials(
     assert {p: after[p] for p in before} == before and len(after) == 5
     assert [t["config"] for t in again["trials"]] == [t["config"] for t in rec["trials"]]
     assert again["best"] == rec["best"]
+
+
+@pytest.mark.slow
+def test_kill_dash_nine_during_searches_then_resume(checkpoint_dir: Path, tmp_path: Path) -> None:
+    rnd = random.Random(3)
+    done: dict[Path, int] = {}
+    for _ in range(4):
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "tests.support.experiment", str(checkpoint_dir), "6", "0.3", "tuned"],
+            cwd=ROOT,
+            stderr=subprocess.DEVNULL,
+        )
+        time.sleep(rnd.uniform(1.0, 4.0))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        now = fits(checkpoint_dir)
+        assert {p: now[p] for p in done} == done  # a finished fit is never redone
+        done.update(now)
+    final = experiment.run(checkpoint_dir, ds=experiment.val_dataset(), p=experiment.tuned_plan(6, 0.3))
+    assert {p: fits(checkpoint_dir)[p] for p in done} == done
+    clean = experiment.run(tmp_path / "clean", ds=experiment.val_dataset(), p=experiment.tuned_plan(6, 0.3))
+    assert final.get_results(trials=True).equals(clean.get_results(trials=True))
+    key = ["algorithm", "config", "metric", "k"]
+    a, b = (ev.get_results().sort_values(key).reset_index(drop=True) for ev in (final, clean))
+    assert a[key].equals(b[key])
+    np.testing.assert_allclose(a["value"], b["value"])
 
 
 def test_same_seed_same_search_other_seed_other_search(tmp_path: Path, holdout: RecSysDataSet[Any]) -> None:

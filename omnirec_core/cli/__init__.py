@@ -20,6 +20,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("omnirec_core.cli.run", "status_cmd"),
     ("omnirec_core.cli.run", "worker_group"),
     ("omnirec_core.cli.results", "results_cmd"),
+    ("omnirec_core.cli.report", "report_cmd"),
     ("omnirec_core.cli.envs", "envs_group"),
 )
 

@@ -212,47 +212,14 @@ def _info(spec: Any, data_dir: Path | None) -> dict[str, Any]:
     """What ``omnirec data info`` shows, as plain data (also the ``--json`` output)."""
     from dataclasses import asdict
 
-    from omnirec_core.data import catalog
     from omnirec_core.data.catalog.lock import read_lock
+    from omnirec_core.data.origin import published_files
     from omnirec_core.data.paths import dataset_dir
     from omnirec_core.data.registry import is_downloaded
     from omnirec_core.errors import DataError
 
     raw = dataset_dir(spec.name, data_dir)
-    files: list[dict[str, Any]] = []
-    try:
-        found = catalog.entry(spec.name)
-    except KeyError:
-        found = None
-    if found is None:
-        # The MovieLens core family is not in the catalogue: its releases list their sources.
-        from omnirec_core.data.movielens import release
-
-        try:
-            ml = release(spec.name)
-        except KeyError:
-            ml = None
-        if ml is not None:
-            files.append(
-                {
-                    "file": ml.archive,
-                    "urls": [ml.url],
-                    "sha256": ml.sha256,
-                    "pin_source": "tensorflow-datasets / GroupLens",
-                    "manual": False,
-                }
-            )
-    else:
-        for f in found.files:
-            files.append(
-                {
-                    "file": f.filename,
-                    "urls": list(f.urls),
-                    "sha256": f.sha256,
-                    "pin_source": f.pin_source,
-                    "manual": f.manual,
-                }
-            )
+    files = published_files(spec.name)
     try:
         recorded: dict[str, Any] = {name: asdict(e) for name, e in read_lock(raw).items()}
     except DataError as exc:  # a damaged lock file must not hide the rest

@@ -25,6 +25,7 @@ from omnirec_core.data.model import (
     T,
     canonical_fields,
 )
+from omnirec_core.data.profile import record_step
 from omnirec_core.errors import DataError
 
 __all__ = ["DatasetStats", "Feedback", "FoldedData", "RawData", "RecSysDataSet", "SplitData"]
@@ -212,6 +213,7 @@ class RecSysDataSet(Generic[T]):
         )
         if step is not None:
             new.lineage.append(dict(step))
+            record_step(self, new)  # sizes and activity before and after, for reports
         return new
 
     # ---- inspection ---------------------------------------------------------------

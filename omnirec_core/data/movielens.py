@@ -130,7 +130,18 @@ class MovieLensRelease:
     def load(self, data_dir: Path, force_download: bool = False) -> pd.DataFrame:
         """Fetch (if needed) and parse the ratings; original MovieLens ids."""
         path = fetch_first(self.sources(), data_dir, force=force_download, what=self.name)
-        return self.parse(path)
+        df = self.parse(path)
+        # Which file was read and its published checksum: the dataset's record of origin.
+        used = next(s for s in self.sources() if s.filename == path.name)
+        df.attrs["source_files"] = [
+            {
+                "file": path.name,
+                "from": used.describe(),
+                "sha256": getattr(used, "sha256", None),
+                "check": "pinned",
+            }
+        ]
+        return df
 
     def parse(self, path: Path) -> pd.DataFrame:
         """Parse a downloaded archive (or the RecBole ``.inter`` copy) into a rating table."""

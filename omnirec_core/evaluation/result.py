@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -125,8 +125,9 @@ class JobResult:
         return path
 
     @classmethod
-    def load(cls, job_dir: str | Path, *, per_user: bool = True) -> JobResult:
-        """Read a result written by :meth:`save` (``per_user=False`` skips the arrays)."""
+    def load(cls, job_dir: str | Path, *, per_user: bool | Collection[str] = True) -> JobResult:
+        """Read a result written by :meth:`save` (``per_user=False`` skips the arrays; a
+        collection of labels reads only theirs)."""
         job_dir = Path(job_dir)
         path = job_dir / METRICS_FILE
         try:
@@ -148,14 +149,20 @@ class JobResult:
             metrics=doc.get("metrics", []),
         )
         meta = doc.get("per_user") or {}
-        if per_user and meta.get("labels"):
+        wanted = (
+            per_user if isinstance(per_user, bool) else any(lab in per_user for lab in meta.get("labels", []))
+        )
+        if wanted and meta.get("labels"):
             npz = job_dir / meta["file"]
             if not npz.exists() or sha256_file(npz) != meta.get("sha256"):
                 raise ResultsError(
                     f"{npz} is missing or does not match its sha256 in {path}; re-run the evaluation of this job."
                 )
-            with np.load(npz, allow_pickle=False) as data:
-                result.users, result.per_user = read_per_user(data, "", [str(s) for s in data["labels"]])
+            with np.load(npz, allow_pickle=False) as data:  # members are read only when asked for
+                labels = [str(s) for s in data["labels"]]
+                result.users, result.per_user = read_per_user(
+                    data, "", labels, None if isinstance(per_user, bool) else per_user
+                )
         return result
 
 
@@ -175,8 +182,10 @@ def per_user_arrays(result: JobResult, prefix: str = "") -> dict[str, np.ndarray
 
 
 def read_per_user(
-    arrays: Mapping[str, np.ndarray], prefix: str, labels: list[str]
+    arrays: Mapping[str, np.ndarray], prefix: str, labels: list[str], only: Collection[str] | None = None
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """``(users, per_user)`` from arrays written by :func:`per_user_arrays`."""
+    """``(users, per_user)`` from arrays written by :func:`per_user_arrays` (``only``: just these labels)."""
     users = arrays[f"{prefix}users"] if f"{prefix}users" in arrays else np.empty(0, dtype=np.int64)
-    return users, {lab: arrays[f"{prefix}v{i}"] for i, lab in enumerate(labels)}
+    return users, {
+        lab: arrays[f"{prefix}v{i}"] for i, lab in enumerate(labels) if only is None or lab in only
+    }

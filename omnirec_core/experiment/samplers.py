@@ -21,8 +21,9 @@ from omnirec_core.experiment.spaces import PlanError, Space, is_space
 from omnirec_core.plugin.specs import canonical_config
 from omnirec_core.random import label_seed
 
-#: How often random search redraws to avoid repeating a configuration already tried.
+#: How often random search (TPE) redraws to avoid repeating a configuration already tried.
 REDRAWS = 50
+TPE_REDRAWS = 10
 
 
 @dataclass(frozen=True)
@@ -119,19 +120,36 @@ class TPESampler:
         self.optuna = optuna
         self.space, self.seed, self.label, self.maximize = dict(space), seed, label, maximize
         self.distributions = {k: v.optuna() for k, v in self.space.items()}
-        combos = _discrete(space)
-        self.size = len(combos) if combos is not None else math.inf
+        self.combos = _discrete(space)
+        self.size = len(self.combos) if self.combos is not None else math.inf
 
     def propose(self, trial: int, history: list[Trial]) -> dict[str, Any] | None:
-        optuna = self.optuna
         if not self.space:
             return {} if trial == 0 else None
-        if len({canonical_config(t.config) for t in history}) >= self.size:
+        tried = {canonical_config(t.config) for t in history}
+        if len(tried) >= self.size:
             return None  # a discrete space tried in full
-        sampler = optuna.samplers.TPESampler(
-            seed=label_seed("tpe", self.label, trial, seed=self.seed) % 2**31
+        config: dict[str, Any] = {}
+        # TPE may propose a configuration already tried (likely on integer and discrete
+        # dimensions); asking again with the next seed keeps the budget for new ones.
+        for attempt in range(TPE_REDRAWS):
+            seed = label_seed("tpe", self.label, trial, *([attempt] if attempt else []), seed=self.seed)
+            config = dict(self._study(history, seed % 2**31).ask(self.distributions).params)
+            if canonical_config(config) not in tried:
+                return config
+        if self.combos is not None:  # a discrete space TPE keeps circling in: an untried point
+            untried = [c for c in self.combos if canonical_config(c) not in tried]
+            pick = np.random.default_rng(label_seed("tpe-untried", self.label, trial, seed=self.seed))
+            return untried[int(pick.integers(len(untried)))]
+        return config
+
+    def _study(self, history: list[Trial], seed: int) -> Any:
+        """A fresh study with a sampler seeded by ``seed``, holding the finished trials in order."""
+        optuna = self.optuna
+        study = optuna.create_study(
+            direction="maximize" if self.maximize else "minimize",
+            sampler=optuna.samplers.TPESampler(seed=seed),
         )
-        study = optuna.create_study(direction="maximize" if self.maximize else "minimize", sampler=sampler)
         for past in history:
             state = (
                 optuna.trial.TrialState.COMPLETE if past.score is not None else optuna.trial.TrialState.FAIL
@@ -141,8 +159,7 @@ class TPESampler:
                     params=past.config, distributions=self.distributions, value=past.score, state=state
                 )
             )
-        asked = study.ask(self.distributions)
-        return dict(asked.params)
+        return study
 
 
 def make_sampler(name: str, space: Mapping[str, Space], seed: int, label: str, *, maximize: bool) -> Sampler:

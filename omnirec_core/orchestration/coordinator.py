@@ -44,6 +44,7 @@ from omnirec_core.orchestration.journal import (
 )
 from omnirec_core.orchestration.planning import dataset_contexts, plan_jobs, safe_name, unique_datasets
 from omnirec_core.orchestration.progress import RunProgress
+from omnirec_core.orchestration.provenance import write_run_record
 from omnirec_core.orchestration.scoring import JobScorer
 from omnirec_core.orchestration.search import SearchSpec, plan_searches, read_outcome, search_summary
 from omnirec_core.orchestration.units import UnitSpec
@@ -175,6 +176,7 @@ class Coordinator:
             contexts = dataset_contexts(self.checkpoint_dir, datasets)
         except OmniRecError as exc:
             raise SystemExit(f"omnirec: {exc}") from None
+        write_run_record(self, plan, evaluator, contexts)  # what was run, for reports
         labels = {ctx.id: ctx.label for ctx in contexts}
         if plan.selection is None:
             jobs, searches = plan_jobs(contexts, plan, runners, env_keys, k=k, need_pairs=need_pairs), []

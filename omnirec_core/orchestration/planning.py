@@ -22,6 +22,7 @@ from typing import Any
 from omnirec_core.data.dataset import FoldedData, RecSysDataSet, SplitData
 from omnirec_core.experiment.plan import ExperimentPlan, config_key
 from omnirec_core.orchestration.jobs import Job, dataset_labels, short_hash
+from omnirec_core.orchestration.provenance import write_dataset_record
 from omnirec_core.orchestration.splitfiles import write_split
 from omnirec_core.plugin.specs import AlgorithmSpec, RunnerSpec
 from omnirec_core.random import get_random_state, label_seed
@@ -88,6 +89,7 @@ def dataset_contexts(checkpoint_dir: Path, datasets: list[RecSysDataSet[Any]]) -
         key = keys[id(ds)]
         ds_dir = checkpoint_dir / f"{safe_name(ds.name)}-{key}"
         splits = [ds.data] if isinstance(ds.data, SplitData) else list(ds.data.folds)
+        write_dataset_record(ds_dir, ds, key)  # what the report shows: origin, steps, sizes
         out.append(
             DatasetContext(
                 name=ds.name,

@@ -7,7 +7,7 @@ paths relative to their job directory.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -83,7 +83,7 @@ def metrics_unchanged(job_dir: Path, info: dict[str, Any]) -> bool:
 
 
 def iter_job_results(
-    checkpoint_dir: str | Path, *, per_user: bool = True
+    checkpoint_dir: str | Path, *, per_user: bool | Collection[str] = True
 ) -> Iterator[tuple[dict[str, Any], JobResult | JobFailure]]:
     """``(job_info, JobResult)`` for every evaluated job under ``checkpoint_dir`` and
     ``(job_info, JobFailure)`` for every failed one (or one whose metrics file was changed
@@ -113,9 +113,12 @@ def iter_job_results(
 ALTERED = "metrics.json was changed after evaluation; run `omnirec run` again to re-score it from the stored predictions"
 
 
-def load_checkpoint_results(checkpoint_dir: str | Path, *, per_user: bool = True) -> ResultSet:
+def load_checkpoint_results(
+    checkpoint_dir: str | Path, *, per_user: bool | Collection[str] = True
+) -> ResultSet:
     """A :class:`~omnirec_core.evaluation.resultset.ResultSet` of every job under the tree:
-    the evaluated ones with their results, the failed ones as failures.
+    the evaluated ones with their results, the failed ones as failures (``per_user``: load
+    the per-user values, or only those of the labels it names).
 
     Datasets are labelled as in a run: by name, and when one name has several contents
     (different preprocessing) by name and the first 8 characters of the dataset key.

@@ -27,7 +27,7 @@ SOURCES = {
 }
 BATTERIES = ("omnirec-core", "omnirec-lenskit", "omnirec-recbole", "omnirec-recpack")
 MORE_RUNNERS = {"implicit": "omnirec-implicit", "cornac": "omnirec-cornac"}
-CORE_EXTRAS = ("tune", "parquet", "ray")
+CORE_EXTRAS = ("tune", "parquet", "ray", "report")
 
 
 def from_checkout() -> bool:

@@ -144,8 +144,21 @@ class CatalogEntry:
         return {f.filename: obtain(f, Path(raw_dir), force=force, what=self.name) for f in self.files}
 
     def load(self, raw_dir: Path, force_download: bool = False) -> pd.DataFrame:
-        """Fetch and parse; unusable lines are reported in ``meta["parse_reports"]``."""
-        return self.parse(self.fetch(raw_dir, force_download))
+        """Fetch and parse; unusable lines are reported in ``meta["parse_reports"]``, the
+        files read and their checksums (published, or recorded on first use) in
+        ``meta["source_files"]``."""
+        df = self.parse(self.fetch(raw_dir, force_download))
+        recorded = read_lock(Path(raw_dir))
+        df.attrs["source_files"] = [
+            {
+                "file": f.filename,
+                "from": ", ".join(f.urls) or "placed by hand",
+                "sha256": f.sha256 or (recorded[f.filename].sha256 if f.filename in recorded else None),
+                "check": "pinned" if f.pinned else "first use",
+            }
+            for f in self.files
+        ]
+        return df
 
     def parse(self, paths: Mapping[str, Path]) -> pd.DataFrame:
         """Parse local files (filename -> path) into interactions in original ids.

@@ -17,17 +17,18 @@ REQUIREMENTS = (
 
 
 def algorithm_specs() -> tuple[AlgorithmSpec, ...]:
-    """One ``AlgorithmSpec`` per LensKit scorer, with LensKit's own config keys."""
+    """One ``AlgorithmSpec`` per LensKit scorer: LensKit's config keys as typed params with
+    LensKit's defaults, and a recommended search space for the main scorers."""
     return tuple(
         AlgorithmSpec(
             name=name,
-            defaults=dict(algo.defaults),
             feedback=algo.feedback,  # type: ignore[arg-type]
             predictions=algo.predictions,  # type: ignore[arg-type]
             params=algo.params,
             gpu=False,
             unavailable=UNAVAILABLE.get(name, ""),
             description=algo.description,
+            search_space=algo.search_space,
         )
         for name, algo in ALGORITHMS.items()
     )

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from omnirec_core.plugin.specs import check_config
 from omnirec_core.runner import (
     ConfigError,
     FitRequest,
@@ -29,7 +30,7 @@ from omnirec_core.runner import (
     PredictRequest,
 )
 from omnirec_core.runner.fs import atomic_open, atomic_write_json
-from omnirec_lenskit.algorithms import ALGORITHMS, UNAVAILABLE
+from omnirec_lenskit.algorithms import ALGORITHMS, ALIASES, UNAVAILABLE, Algorithm
 from omnirec_lenskit.ranking import TopK, merge, select_topk
 
 PIPELINE_FILE = "lenskit-pipeline.pkl"
@@ -44,13 +45,19 @@ POOL_MIN_USERS = 20_000
 JOBS_ENV = "OMNIREC_LENSKIT_JOBS"
 
 
-def scorer_class(algorithm: str) -> type:
-    """The LensKit component class for ``algorithm``; ConfigError when unknown."""
+def algorithm_entry(algorithm: str) -> Algorithm:
+    """The declaration of ``algorithm``; ConfigError when unknown or unavailable."""
     algo = ALGORITHMS.get(algorithm)
     if algo is None:
         raise ConfigError(f"LensKit has no algorithm {algorithm!r}; available: {', '.join(ALGORITHMS)}")
     if algorithm in UNAVAILABLE:
         raise ConfigError(f"LensKit.{algorithm} cannot run here: {UNAVAILABLE[algorithm]}")
+    return algo
+
+
+def scorer_class(algorithm: str) -> type:
+    """The LensKit component class for ``algorithm``; ConfigError when unknown."""
+    algo = algorithm_entry(algorithm)
     return getattr(importlib.import_module(algo.module), algo.cls)
 
 
@@ -67,7 +74,9 @@ def accepted_keys(cls: type) -> tuple[str, ...]:
         return ()
     keys: list[str] = []
     if isinstance(cfg, type) and issubclass(cfg, BaseModel):
-        for name, f in cfg.model_fields.items():
+        # pydantic is absent where mypy runs, so ``issubclass`` narrows nothing.
+        fields: dict[str, Any] = cfg.model_fields  # type: ignore[attr-defined,unused-ignore]
+        for name, f in fields.items():
             keys.append(name)
             alias = f.validation_alias
             if isinstance(alias, AliasChoices):
@@ -208,6 +217,18 @@ class LensKitHandler(Handler):
         return version("lenskit")
 
     def check_config(self, algorithm: str, config: dict[str, Any]) -> None:
+        """The declared keys, types and ranges first (the coordinator's own check), then
+        LensKit's validation (strict bounds, the shape of tables, a preset's rules)."""
+        algo = algorithm_entry(algorithm)
+        names = [p.name for p in algo.params]
+        aliases = sorted(a for a in config if ALIASES.get(a) in names)
+        if aliases:
+            spelled = ", ".join(f"{a!r} (write {ALIASES[a]!r})" for a in aliases)
+            raise ConfigError(
+                f"LensKit.{algorithm}: LensKit's aliases are not config keys: {spelled}; "
+                f"valid keys: {', '.join(names)}"
+            )
+        check_config(f"LensKit.{algorithm}", algo.params, config)
         validate(algorithm, resolve_config(algorithm, config, None))
 
     # ---- set-up ------------------------------------------------------------------------

@@ -6,6 +6,8 @@ Modes (results go to ``--out`` as .npy files plus ``results.json``):
 - ``fit`` / ``predict``: only one half, so a test can predict from a fresh process;
 - ``direct``: the same split through LensKit's own API (no omnirec code);
 - ``keys``: LensKit's accepted config keys and the handler's config errors.
+- ``declared``: each declared ``Param`` against LensKit's config class (field names and
+  defaults, a default written out vs left out, bounds and choices probed).
 
 Data (``--data``): ``train_user.npy``, ``train_item.npy`` [``train_rating.npy``],
 ``test_user.npy``, ``test_item.npy`` [``test_rating.npy``], ``meta.json``.
@@ -22,6 +24,7 @@ import numpy as np
 from omnirec_lenskit.algorithms import ALGORITHMS
 from omnirec_lenskit.worker import LensKitHandler, accepted_keys, scorer_class
 
+from omnirec_core.plugin.specs import NO_DEFAULT
 from omnirec_core.runner import (
     ConfigError,
     FitRequest,
@@ -163,9 +166,58 @@ def keys(args: argparse.Namespace) -> dict:
     return out
 
 
+def _accepts(cls, config: dict) -> bool:
+    try:
+        cls.validate_config(config)
+        return True
+    except Exception:  # pydantic's ValidationError, or a validator's ValueError
+        return False
+
+
+def declared(args: argparse.Namespace) -> dict:
+    """LensKit's view of every declared Param (compared on the test side)."""
+    out = {}
+    for name, algo in ALGORITHMS.items():
+        cls = scorer_class(name)
+        base = {"feedback": "implicit"} if algo.auto_feedback else {}
+        left_out = cls.validate_config(base).model_dump(mode="json")
+        fields = cls.config_class().model_fields
+        defaults = {p.name: p.default for p in algo.params if p.default is not NO_DEFAULT}
+        written = cls.validate_config({**base, **defaults}).model_dump(mode="json")
+        presets = {}
+        if "preset" in fields:
+            for preset in ("bpr", "warp", "lightgcn"):
+                with_defaults = {**base, **defaults, "preset": preset}
+                presets[preset] = cls.validate_config(with_defaults).model_dump(
+                    mode="json"
+                ) == cls.validate_config({**base, "preset": preset}).model_dump(mode="json")
+        probes = {}
+        for p in algo.params:
+            if p.choices is not None:
+                probes[p.name] = {
+                    "choices_accepted": all(_accepts(cls, {**base, p.name: c}) for c in p.choices),
+                    "other_refused": not _accepts(cls, {**base, p.name: "no-such-choice"}),
+                }
+            elif p.low is not None and p.types and p.types[0] in (int, float):
+                step = 1 if p.types[0] is int else 1e-9
+                probes[p.name] = {
+                    "low_accepted": _accepts(cls, {**base, p.name: p.types[0](p.low)}),
+                    "below_low_refused": not _accepts(cls, {**base, p.name: p.types[0](p.low) - step}),
+                }
+        out[name] = {
+            "fields": list(fields),
+            "aliases": sorted(set(accepted_keys(cls)) - set(fields)),
+            "framework_defaults": left_out,
+            "written_out": written,
+            "presets_unchanged": presets,
+            "probes": probes,
+        }
+    return out
+
+
 def main() -> None:
     p = argparse.ArgumentParser()
-    p.add_argument("mode", choices=["run", "fit", "predict", "direct", "keys"])
+    p.add_argument("mode", choices=["run", "fit", "predict", "direct", "keys", "declared"])
     p.add_argument("--data", type=Path)
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--jobs", type=Path)
@@ -180,7 +232,7 @@ def main() -> None:
     p.add_argument("--oracle", action="store_true", help="also write the dense reference top-K")
     args = p.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    fn = {"direct": direct, "keys": keys}.get(args.mode, run)
+    fn = {"direct": direct, "keys": keys, "declared": declared}.get(args.mode, run)
     results = fn(args)
     (args.out / "results.json").write_text(json.dumps(results, indent=2, default=str))
 

@@ -16,7 +16,9 @@ import pandas as pd
 import pytest
 from lenskit_testdata import env_python, holdout, load_rows, ml100k, ndcg_at_k, rmse, run_script
 from lenskit_testdata import write_split as write
-from omnirec_lenskit.algorithms import ALGORITHMS
+from omnirec_lenskit.algorithms import ALGORITHMS, ALIASES, OVERRIDES
+
+from omnirec_core.plugin.specs import NO_DEFAULT
 
 pytestmark = pytest.mark.integration
 
@@ -144,19 +146,68 @@ def test_config_keys_match_lenskit(python: str, tmp_path: Path) -> None:
         "BiasedMFScorer": {"features": 20},
         "FunkSVDScorer": {"embedding_size_exp": 4},
         "UserKNNScorer": {"feedback": "sometimes"},
+        "SLIMScorer": {"l1_reg": 0.0},
+        "FlexMFImplicitScorer": {"loss": "warp", "negative_count": 2},
         "Nope": {},
     }
     got = run_script(python, "keys", tmp_path, "--config", json.dumps(configs))
     for name, algo in ALGORITHMS.items():
-        assert set(got["keys"][name]) == set(algo.param_names), name
+        # Every key LensKit accepts is declared, except its aliases.
+        assert set(got["keys"][name]) - set(ALIASES) == {p.name for p in algo.params}, name
     errors = got["errors"]
     assert errors["ItemKNNScorer"] is None
-    assert errors["BiasedMFScorer"] is None  # LensKit's alias for embedding_size
     assert errors["FunkSVDScorer"] is None
-    assert "'lambda'" in errors["EASEScorer"] and "valid keys: regularization" in errors["EASEScorer"]
-    assert "epochs" in errors["ImplicitMFScorer"] and "valid keys:" in errors["ImplicitMFScorer"]
-    assert "feedback" in errors["UserKNNScorer"] and "max_nbrs" in errors["UserKNNScorer"]
+    assert "'lambda'" in errors["EASEScorer"] and "Valid keys: regularization." in errors["EASEScorer"]
+    assert "epochs must be an integer ≥ 1, got 'many'" in errors["ImplicitMFScorer"]
+    assert "'features' (write 'embedding_size')" in errors["BiasedMFScorer"]
+    assert "feedback must be one of 'explicit', 'implicit'" in errors["UserKNNScorer"]
+    # Past the declarations, LensKit's own validation: a strict bound, a cross-key rule.
+    assert "l1_reg" in errors["SLIMScorer"] and "greater than 0" in errors["SLIMScorer"]
+    assert "misrank negatives only works with single negatives" in errors["FlexMFImplicitScorer"]
     assert "no algorithm 'Nope'" in errors["Nope"] and "PopScorer" in errors["Nope"]
+
+
+#: Bounds omnirec declares where LensKit checks none (it would accept the value and then
+#: fail, or do nothing, later); listed in docs/runners/lenskit.md.
+STRICTER_THAN_LENSKIT = {
+    ("ItemKNNScorer", "block_size"),
+    ("ImplicitMFScorer", "weight"),
+    ("BiasedMFScorer", "damping"),
+    ("FunkSVDScorer", "damping"),
+    *{(a, k) for a in ("FlexMFImplicitScorer", "FlexMFExplicitScorer")
+      for k in ("batch_size", "learning_rate", "epochs", "regularization")},
+}  # fmt: skip
+
+
+def test_declared_params_are_lenskits_own(python: str, tmp_path: Path) -> None:
+    """Names, defaults, bounds and choices of every declared Param against LensKit's config
+    classes; a default written out gives the very config LensKit builds without it."""
+    got = run_script(python, "declared", tmp_path)
+    stricter = set()
+    for name, algo in ALGORITHMS.items():
+        lk = got[name]
+        declared = {p.name for p in algo.params}
+        mixin = {"embedding_size_exp"} & declared
+        assert declared == set(lk["fields"]) | mixin, name
+        assert set(lk["aliases"]) - mixin <= set(ALIASES), name
+        for p in algo.params:
+            if p.default is not NO_DEFAULT:
+                assert lk["framework_defaults"][p.name] == json.loads(json.dumps(p.default)), (name, p.name)
+        assert lk["written_out"] == lk["framework_defaults"], name
+        assert all(lk["presets_unchanged"].values()), (name, lk["presets_unchanged"])
+        for key, probe in lk["probes"].items():
+            p = next(p for p in algo.params if p.name == key)
+            if p.choices is not None:
+                assert probe["choices_accepted"] and probe["other_refused"], (name, key)
+                continue
+            # LensKit refuses the declared low itself exactly where the docs say "> 0".
+            assert probe["low_accepted"] == ("(> 0;" not in p.description), (name, key)
+            if not probe["below_low_refused"]:
+                stricter.add((name, key))
+    assert stricter == STRICTER_THAN_LENSKIT
+    # The k-NN scorers' feedback: LensKit's own default is explicit (the worker sets it).
+    assert got["FlexMFImplicitScorer"]["framework_defaults"]["loss"] == "logistic"
+    assert OVERRIDES == {}
 
 
 def test_implicit_topk_contract_and_beat_pop(implicit_run, ml: SimpleNamespace) -> None:

@@ -9,10 +9,13 @@ against the installed RecBole.
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
+
+from omnirec_core.plugin.specs import NO_DEFAULT, Param, config_problem
 
 RECBOLE_VERSION = "1.2.1"
 
@@ -378,9 +381,173 @@ MODELS: tuple[Model, ...] = (
 
 MODELS_BY_NAME: dict[str, Model] = {m.name: m for m in MODELS}
 
-# Our training defaults for gradient-trained models. RecBole's own default of 300
-# epochs is far too long on a CPU; early stopping on the validation split (when one is
-# given) usually ends training sooner anyway.
+# ---- typed declarations ---------------------------------------------------------------
+
+#: Type, inclusive range and meaning of each numeric model hyperparameter, by RecBole's
+#: key name (the same name means the same thing across RecBole's general models, except
+#: the few per-model entries in ``_MODEL_KEYS``). Lists, flags, strings and null-default
+#: paths are typed from their default (see ``_param``).
+_KEYS: dict[str, tuple[type, float | None, float | None, str]] = {
+    # sizes and counts
+    "embedding_size": (int, 1, None, "embedding size"),
+    "mf_embedding_size": (int, 1, None, "embedding size of the MF part"),
+    "mlp_embedding_size": (int, 1, None, "embedding size of the MLP part"),
+    "user_embedding_size": (int, 1, None, "user embedding size"),
+    "item_embedding_size": (int, 1, None, "item embedding size"),
+    "ui_embedding_size": (int, 1, None, "user and item embedding size"),
+    "neigh_embedding_size": (int, 1, None, "embedding size of the neighbourhood"),
+    "weight_size": (int, 1, None, "attention network size"),
+    "latent_dimension": (int, 1, None, "latent dimension"),
+    "hidden_dimension": (int, 1, None, "hidden layer size"),
+    "gcn_output_dim": (int, 1, None, "graph convolution output size"),
+    "n_layers": (int, 1, None, "graph convolution layers"),
+    "hyper_layers": (int, 1, None, "layers between an embedding and its structural neighbours"),
+    "n_factors": (int, 1, None, "disentangled factors (must divide embedding_size)"),
+    "n_iterations": (int, 1, None, "routing iterations"),
+    "kfac": (int, 1, None, "macro concepts"),
+    "class_num": (int, 1, None, "rating classes"),
+    "num_basis_functions": (int, 1, None, "basis functions of the decoder"),
+    "num_conv_kernel": (int, 1, None, "convolution kernels"),
+    "conv_kernel_size": (int, 1, None, "convolution kernel size"),
+    "pool_kernel_size": (int, 1, None, "pooling kernel size"),
+    "neigh_num": (int, 1, None, "neighbours per user and item"),
+    "history_len": (int, 1, None, "history items kept per user"),
+    "num_clusters": (int, 1, None, "k-means prototypes (at most the number of users and of items)"),
+    "m_step": (int, 1, None, "epochs between k-means updates"),
+    "warm_up_step": (int, 0, None, "epochs before the prototype loss starts"),
+    "n_enc_epochs": (int, 1, None, "encoder passes per epoch"),
+    "n_dec_epochs": (int, 1, None, "decoder passes per epoch"),
+    "rank": (int, 1, None, "rank of the item projection"),
+    "split_to": (int, 0, None, "chunks the item set is split into to save memory (0: none)"),
+    "k": (int, 1, None, "neighbours kept per item"),
+    "n_cate": (int, 1, None, "item clusters of the latent diffusion"),
+    "steps": (int, 1, None, "diffusion steps"),
+    "sampling_steps": (int, 0, None, "forward steps at inference (0: none)"),
+    "history_num_per_term": (int, 1, None, "history kept per step to weight the loss"),
+    "total_anneal_steps": (int, 0, None, "batches over which the KL weight grows to anneal_cap (0: at once)"),
+    "anneal_steps": (int, 0, None, "batches over which the reconstruction weight is annealed (0: none)"),
+    "vae_anneal_steps": (int, 0, None, "batches over which the VAE's KL weight grows (0: at once)"),
+    # probabilities and shares
+    "dropout_prob": (float, 0, 1, "dropout probability"),
+    "dropout": (float, 0, 1, "dropout probability"),
+    "node_dropout": (float, 0, 1, "node dropout probability"),
+    "message_dropout": (float, 0, 1, "message dropout probability"),
+    "drop_ratio": (float, 0, 1, "share of edges or nodes dropped for augmentation"),
+    "corruption_ratio": (float, 0, 1, "share of the input corrupted"),
+    "l1_ratio": (float, 0, 1, "share of L1 in the elastic-net penalty"),
+    # penalties and weights
+    "reg_weight": (float, 0, None, "L2 regularisation weight"),
+    "reg_weight_1": (float, 0, None, "L1 regularisation weight"),
+    "reg_weight_2": (float, 0, None, "L2 regularisation weight"),
+    "cor_weight": (float, 0, None, "weight of the independence (distance correlation) loss"),
+    "ssl_weight": (float, 0, None, "weight of the self-supervised loss"),
+    "ssl_reg": (float, 0, None, "weight of the structural contrastive loss"),
+    "proto_reg": (float, 0, None, "weight of the prototype contrastive loss"),
+    "second_order_loss_weight": (float, 0, None, "weight of the second-order loss"),
+    "negative_weight": (float, 0, None, "weight of negative (unobserved) items"),
+    "lambda1": (float, 0, None, "L1 penalty"),
+    "lambda2": (float, 0, None, "L2 penalty"),
+    "rho": (float, 0, None, "ADMM penalty"),
+    "lamda": (float, 0, None, "weight of the reconstruction loss"),
+    "anneal_cap": (float, 0, None, "largest KL weight"),
+    "vae_anneal_cap": (float, 0, None, "largest KL weight of the VAE"),
+    "shrink": (float, 0, None, "shrinkage of the similarities"),
+    "std": (float, 0, None, "standard deviation of the prior"),
+    "tau": (float, 0, None, "softmax temperature (> 0)"),
+    "ssl_tau": (float, 0, None, "contrastive temperature (> 0)"),
+    "ssl_temp": (float, 0, None, "contrastive temperature (> 0)"),
+    "margin": (float, None, None, "margin of the cosine contrastive loss"),
+    "noise_scale": (float, 0, None, "scale of the noise"),
+    "noise_min": (float, 0, None, "lower bound of the noise (at most noise_max)"),
+    "noise_max": (float, 0, None, "upper bound of the noise"),
+    "w_min": (float, 0, None, "smallest time-aware interaction weight"),
+    "w_max": (float, 0, None, "largest time-aware interaction weight"),
+    "resolution": (float, 0, None, "resolution of the louvain communities (louvain only)"),
+}
+
+#: Keys whose meaning (and so range) differs per model.
+_MODEL_KEYS: dict[tuple[str, str], tuple[type, float | None, float | None, str]] = {
+    ("FISM", "alpha"): (float, 0, 1, "normalisation exponent of the history size"),
+    ("NAIS", "alpha"): (float, 0, 1, "normalisation exponent of the history size"),
+    ("NAIS", "beta"): (float, 0, 1, "smoothing exponent of the attention softmax"),
+    ("SLIMElastic", "alpha"): (float, 0, None, "elastic-net penalty strength"),
+    ("ADMMSLIM", "alpha"): (float, 0, None, "popularity weighting exponent"),
+    ("ADMMSLIM", "k"): (int, 1, None, "neighbours kept per item"),
+    ("NCL", "alpha"): (float, 0, None, "weight of the item side in the structural loss"),
+    ("RecVAE", "beta"): (float, 0, None, "KL weight"),
+    ("RecVAE", "gamma"): (float, 0, None, "KL weight per interaction of the user"),
+    ("NCEPLRec", "beta"): (float, 0, None, "popularity exponent of the noise contrastive weights"),
+    ("NCEPLRec", "reg_weight"): (float, 0, None, "L2 penalty of the projection"),
+    ("EASE", "reg_weight"): (float, 0, None, "L2 penalty λ on the item-item weights"),
+    ("SimpleX", "gamma"): (float, 0, 1, "weight of the user's own embedding against its history"),
+    ("LINE", "order"): (int, 1, 2, "proximity order: 1 or 2"),
+}
+
+#: The meaning of each flag, choice, list and path hyperparameter.
+_TEXT: dict[str, str] = {
+    "accum": "how the messages of the rating classes are combined",
+    "ae_act_func": "activation of the auto-encoder",
+    "aggregator": "how a user's history is aggregated",
+    "algorithm": "attention network: product or concatenation",
+    "beta_fixed": "fix the variance of the first diffusion step",
+    "center_columns": "centre the item columns first",
+    "dims_dnn": "layer sizes of the denoising network",
+    "encoder_hidden_size": "encoder layer sizes",
+    "hid_activation": "hidden-layer activation",
+    "hidden_size_list": "sizes of the propagation layers",
+    "hide_item": "hide each item from its own regression",
+    "in_dims": "encoder layer sizes",
+    "inter_matrix_type": "interaction matrix: 01 (binary) or rating",
+    "item_hidden_size_list": "item tower layer sizes",
+    "knn_method": "item-based or user-based neighbours",
+    "loss_type": "training loss",
+    "mean_type": "what the model predicts: the clean input (x0) or the noise (eps)",
+    "mf_pretrain_path": "path of a pre-trained MF part",
+    "mf_train": "train the MF part",
+    "mixture_weights": "weights of the composite prior's three parts",
+    "mlp_act_func": "activation of the MLP",
+    "mlp_hidden_size": "MLP layer sizes",
+    "mlp_pretrain_path": "path of a pre-trained MLP part",
+    "mlp_train": "train the MLP part",
+    "neigh_info_method": "how neighbourhoods are found",
+    "noise_schedule": "noise schedule",
+    "nogb": "no Gumbel-softmax (use plain softmax)",
+    "out_activation": "output activation",
+    "out_dims": "decoder layer sizes (empty: the encoder's, reversed)",
+    "positive_only": "keep only positive weights",
+    "pretrain_path": "path of a pre-trained FISM model",
+    "reg_weights": "regularisation weights",
+    "reparam": "sample the latent with the reparameterisation trick",
+    "reweight": "weight the diffusion steps by their loss",
+    "sampling_noise": "add noise when sampling at inference",
+    "sparse_feature": "sparse one-hot node features",
+    "time-aware": "weight interactions by time (T-DiffRec)",
+    "type": "graph augmentation: ED (edge drop), ND (node drop) or RW (random walk)",
+    "use_pretrain": "start from the pre-trained parts",
+    "user_hidden_size_list": "user tower layer sizes",
+}
+
+_ACTIVATIONS = ("sigmoid", "tanh", "relu", "leakyrelu", "dice", "none")
+_CHOICES_BY_KEY = {"mlp_act_func": _ACTIVATIONS, "ae_act_func": _ACTIVATIONS}
+
+
+def _param(model: Model, key: str, default: Any) -> Param:
+    """The typed declaration of one of ``model``'s hyperparameters."""
+    choices = model.choices.get(key) or _CHOICES_BY_KEY.get(key)
+    if isinstance(default, bool):
+        return Param(key, bool, default=default, description=_TEXT[key])
+    if isinstance(default, list):
+        return Param(key, (list, tuple), default=list(default), description=_TEXT[key])
+    if isinstance(default, str) or choices:
+        return Param(key, str, default=default, choices=choices, description=_TEXT[key])
+    if default is None:  # the pre-trained-model paths
+        return Param(key, str, default=None, nullable=True, description=_TEXT[key] + " (null: none)")
+    t, low, high, meaning = _MODEL_KEYS.get((model.name, key)) or _KEYS[key]
+    return Param(key, t, default=default, low=low, high=high, description=meaning)
+
+
+# Our training defaults for gradient-trained models: RecBole's own (overall.yaml) except
+# the keys in TRAINING_OVERRIDES.
 TRAINING_DEFAULTS: dict[str, Any] = {
     "epochs": 50,
     "train_batch_size": 2048,
@@ -391,20 +558,120 @@ TRAINING_DEFAULTS: dict[str, Any] = {
     # Full-sort validation scores eval_batch_size // n_items users per batch; RecBole's
     # 4096 means 2 users at a time on ML-100K, which made validation dominate training.
     "eval_batch_size": 1 << 20,
+    "learner": "adam",
+    "weight_decay": 0.0,
+    "train_neg_sample_args": {
+        "distribution": "uniform",
+        "sample_num": 1,
+        "alpha": 1.0,
+        "dynamic": False,
+        "candidate_num": 0,
+    },
+    "clip_grad_norm": None,
+    "require_pow": False,
+    "enable_amp": False,
+    "enable_scaler": False,
+    "shuffle": True,
 }
 
-# Further RecBole keys a user may set for gradient-trained models (passed through).
-TRAINING_KEYS = (
-    *TRAINING_DEFAULTS,
-    "learner",
-    "weight_decay",
-    "train_neg_sample_args",
-    "clip_grad_norm",
-    "require_pow",
-    "enable_amp",
-    "enable_scaler",
-    "shuffle",
-)
+#: RecBole's own value of each training key we change, and why we change it.
+TRAINING_OVERRIDES: dict[str, tuple[Any, str]] = {
+    "epochs": (300, "300 epochs are far too long on a CPU; early stopping usually ends sooner anyway"),
+    "valid_metric": ("MRR@10", "NDCG@10 is the ranking metric omnirec reports first"),
+    "eval_batch_size": (4096, "full-sort validation scored 2 ML-100K users per batch"),
+}
+
+LEARNERS = ("adam", "adamw", "sgd", "adagrad", "rmsprop", "sparse_adam")
+RANKING_METRICS = ("Recall", "MRR", "NDCG", "Hit", "MAP", "Precision")
+_VALID_METRIC = re.compile(r"^([A-Za-z]+)@([1-9][0-9]*)$")
+
+
+def _training_params() -> tuple[Param, ...]:
+    d = TRAINING_DEFAULTS
+
+    def count(key: str, what: str) -> Param:
+        return Param(key, int, default=d[key], low=1, description=what)
+
+    return (
+        count("epochs", "training epochs (RecBole's default: 300)"),
+        count("train_batch_size", "training batch size"),
+        Param("learning_rate", float, default=d["learning_rate"], low=0.0, description="learning rate"),
+        count("eval_step", "epochs between two validations"),
+        count("stopping_step", "validations without improvement before stopping early"),
+        Param(
+            "valid_metric",
+            str,
+            default=d["valid_metric"],
+            description="NAME@K with NAME one of "
+            + ", ".join(RANKING_METRICS)
+            + ": the early-stopping measure (RecBole's default: MRR@10)",
+        ),
+        count("eval_batch_size", "scores per validation batch (RecBole's default: 4096)"),
+        Param("learner", str, default=d["learner"], choices=LEARNERS, description="optimiser"),
+        Param(
+            "weight_decay", float, default=d["weight_decay"], low=0.0, description="optimiser weight decay"
+        ),
+        Param(
+            "train_neg_sample_args",
+            dict,
+            default=dict(d["train_neg_sample_args"]),
+            nullable=True,
+            description="negative sampling: {distribution = uniform or popularity, sample_num, alpha, "
+            "dynamic, candidate_num} (null: none)",
+        ),
+        Param(
+            "clip_grad_norm",
+            dict,
+            default=None,
+            nullable=True,
+            description="arguments of torch's clip_grad_norm_, e.g. {max_norm = 5} (null: no clipping)",
+        ),
+        Param("require_pow", bool, default=False, description="square the embedding norms in the L2 loss"),
+        Param("enable_amp", bool, default=False, description="mixed-precision training"),
+        Param("enable_scaler", bool, default=False, description="gradient scaling with mixed precision"),
+        Param("shuffle", bool, default=True, description="shuffle the training data every epoch"),
+    )
+
+
+def params(model: Model) -> tuple[Param, ...]:
+    """Every config key ``model`` accepts: its hyperparameters, plus the training keys if
+    it is trained. Defaults are RecBole's, except ``model.ours`` and TRAINING_OVERRIDES."""
+    own = tuple(_param(model, key, model.ours.get(key, value)) for key, value in model.params.items())
+    if model.closed_form:
+        return own
+    names = {p.name for p in own}
+    extra = [p for p in _training_params() if p.name not in names]
+    ours = {key: value for key, value in model.ours.items() if key not in model.params}
+    return own + tuple(replace(p, default=ours[p.name]) if p.name in ours else p for p in extra)
+
+
+def accepted_keys(model: Model) -> tuple[str, ...]:
+    """Config keys ``model`` accepts: its own hyperparameters, plus training keys if trained."""
+    return tuple(p.name for p in params(model))
+
+
+def defaults(model: Model) -> dict[str, Any]:
+    """The config a job of ``model`` gets when the user sets nothing (fresh copies)."""
+    return {p.name: copy.deepcopy(p.default) for p in params(model) if p.default is not NO_DEFAULT}
+
+
+#: Recommended search spaces (plan-file tables); sources in docs/runners/recbole.md.
+#: ``epochs`` is fixed, not searched, so a tuned run on ML-100K stays minutes.
+SEARCH_SPACES: dict[str, dict[str, Any]] = {
+    "BPR": {"learning_rate": {"loguniform": [5e-5, 7e-3]}, "epochs": [20]},
+    "LightGCN": {
+        "learning_rate": {"loguniform": [5e-4, 2e-3]},
+        "n_layers": {"int": [1, 4]},
+        "reg_weight": {"loguniform": [1e-5, 1e-2]},
+        "epochs": [20],
+    },
+    "MultiVAE": {"learning_rate": {"loguniform": [1e-4, 1e-2]}, "epochs": [30], "train_batch_size": [128]},
+    "NeuMF": {
+        "learning_rate": {"loguniform": [5e-5, 5e-3]},
+        "dropout_prob": {"categorical": [0.0, 0.1, 0.2]},
+        "epochs": [10],
+    },
+}
 
 # Keys this runner sets itself; the reason is shown when a user tries to set one.
 RESERVED: dict[str, str] = {
@@ -427,98 +694,48 @@ RESERVED: dict[str, str] = {
     "log_wandb": "logs go to the job directory",
 }
 
-LEARNERS = ("adam", "adamw", "sgd", "adagrad", "rmsprop", "sparse_adam")
-RANKING_METRICS = ("Recall", "MRR", "NDCG", "Hit", "MAP", "Precision")
-_VALID_METRIC = re.compile(r"^([A-Za-z]+)@([1-9][0-9]*)$")
-_POSITIVE_INTS = ("epochs", "train_batch_size", "eval_step", "stopping_step", "eval_batch_size")
-
-
-def accepted_keys(model: Model) -> tuple[str, ...]:
-    """Config keys ``model`` accepts: its own hyperparameters, plus training keys if trained."""
-    keys = list(model.params)
-    if not model.closed_form:
-        keys += [k for k in TRAINING_KEYS if k not in keys]
-    return tuple(keys)
-
-
-def defaults(model: Model) -> dict[str, Any]:
-    """The config a job of ``model`` gets when the user sets nothing."""
-    out = {} if model.closed_form else dict(TRAINING_DEFAULTS)
-    params = {**model.params, **model.ours}
-    out.update({k: list(v) if isinstance(v, list) else v for k, v in params.items()})
-    return out
-
-
-def _is_number(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
-
-
-def _type_problem(key: str, value: Any, default: Any) -> str | None:
-    """A message when ``value`` cannot stand where RecBole's default ``default`` stands."""
-    if default is None:
-        return None
-    if isinstance(default, bool):
-        ok = isinstance(value, bool)
-        want = "true or false"
-    elif isinstance(default, (int, float)):
-        ok = _is_number(value)
-        want = "a number"
-    elif isinstance(default, list):
-        ok = isinstance(value, (list, tuple))
-        want = "a list"
-    elif isinstance(default, str):
-        ok = isinstance(value, str)
-        want = "a string"
-    else:  # pragma: no cover - every default in the table is one of the above
-        return None
-    return None if ok else f"{key} must be {want}, got {value!r}"
+_TRAINING_KEYS = frozenset(TRAINING_DEFAULTS)
 
 
 def config_problems(algorithm: str, config: Mapping[str, Any]) -> list[str]:
-    """Every reason ``config`` cannot work for ``algorithm`` (empty: it is fine)."""
+    """Every reason ``config`` cannot work for ``algorithm`` (empty: it is fine).
+
+    The declared params (the coordinator's own check, :func:`config_problem`), with the
+    reason for runner-owned and closed-form-only refusals, and what a ``Param`` cannot
+    say: the form of ``valid_metric`` and of ``train_neg_sample_args``' distribution.
+    """
     model = MODELS_BY_NAME.get(algorithm)
     if model is None:
         return [f"unknown RecBole algorithm {algorithm!r}; available: {', '.join(MODELS_BY_NAME)}"]
-    valid = accepted_keys(model)
-    problems: list[str] = []
-    for key, value in config.items():
-        if key in RESERVED:
-            problems.append(f"{key} cannot be set: {RESERVED[key]}")
-        elif key not in valid:
-            why = (
-                f"{algorithm} is fitted in closed form, so training keys have no effect; "
-                if model.closed_form and key in TRAINING_KEYS
-                else ""
-            )
+    label = f"RecBole.{algorithm}"
+    problems = [f"{label}: {key} cannot be set: {RESERVED[key]}" for key in config if key in RESERVED]
+    idle = [key for key in config if model.closed_form and key in _TRAINING_KEYS]
+    if idle:
+        problems.append(
+            f"{label} is fitted in closed form, so training keys have no effect: "
+            f"{', '.join(map(repr, idle))}; valid keys: {', '.join(accepted_keys(model)) or 'none'}"
+        )
+    rest = {k: v for k, v in config.items() if k not in RESERVED and k not in idle}
+    problem = config_problem(label, params(model), rest)
+    if problem is not None:
+        problems.append(problem)
+    metric = rest.get("valid_metric")
+    if isinstance(metric, str):
+        m = _VALID_METRIC.match(metric)
+        if m is None or m.group(1).lower() not in {n.lower() for n in RANKING_METRICS}:
             problems.append(
-                f"unknown key {key!r} for RecBole.{algorithm}; {why}valid keys: "
-                + (", ".join(sorted(valid)) or "none")
+                f"{label}: valid_metric must look like NAME@K with NAME one of "
+                f"{', '.join(RANKING_METRICS)}, got {metric!r}"
             )
-        elif key in model.params:
-            problem = _type_problem(key, value, model.params[key])
-            if problem is None and key in model.choices and value not in model.choices[key]:
-                problem = f"{key} must be one of {', '.join(model.choices[key])}, got {value!r}"
-            if problem:
-                problems.append(problem)
-        elif key in _POSITIVE_INTS:
-            if not (isinstance(value, int) and not isinstance(value, bool) and value >= 1):
-                problems.append(f"{key} must be a positive integer, got {value!r}")
-        elif key in ("learning_rate", "weight_decay"):
-            if not (_is_number(value) and (value > 0 or (key == "weight_decay" and value == 0))):
-                problems.append(f"{key} must be a positive number, got {value!r}")
-        elif key == "learner":
-            if not (isinstance(value, str) and value.lower() in LEARNERS):
-                problems.append(f"learner must be one of {', '.join(LEARNERS)}, got {value!r}")
-        elif key == "valid_metric":
-            m = _VALID_METRIC.match(value) if isinstance(value, str) else None
-            names = {n.lower(): n for n in RANKING_METRICS}
-            if m is None or m.group(1).lower() not in names:
-                problems.append(
-                    f"valid_metric must look like NAME@K with NAME one of "
-                    f"{', '.join(RANKING_METRICS)}, got {value!r}"
-                )
-        elif key == "train_neg_sample_args" and value is not None and not isinstance(value, Mapping):
-            problems.append(f"train_neg_sample_args must be a table (or null), got {value!r}")
-        elif key in ("shuffle", "require_pow", "enable_amp", "enable_scaler") and not isinstance(value, bool):
-            problems.append(f"{key} must be true or false, got {value!r}")
+    neg = rest.get("train_neg_sample_args")
+    if isinstance(neg, Mapping) and neg.get("distribution", "uniform") not in (
+        "uniform",
+        "popularity",
+        None,
+        "none",
+    ):
+        problems.append(
+            f"{label}: train_neg_sample_args.distribution must be uniform or popularity "
+            f"(or null: no sampling), got {neg.get('distribution')!r}"
+        )
     return problems

@@ -12,11 +12,12 @@ RUNNER_NAME = "RecBole"
 def _algorithm(model: catalog.Model) -> AlgorithmSpec:
     return AlgorithmSpec(
         name=model.name,
-        defaults=catalog.defaults(model),
         feedback=("implicit", "explicit"),
         # General recommenders rank items; their scores are not ratings.
         predictions=("topk",),
-        params=catalog.accepted_keys(model),
+        # Typed, with the defaults the worker uses (RecBole's own but for a few overrides).
+        params=catalog.params(model),
+        search_space=catalog.SEARCH_SPACES.get(model.name, {}),
         # Closed-form models are numpy/scipy work; only the trained ones use a GPU.
         gpu=not model.closed_form,
         unavailable=model.unavailable,

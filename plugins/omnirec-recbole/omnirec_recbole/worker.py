@@ -277,7 +277,7 @@ class RecBoleHandler(Handler):
     def check_config(self, algorithm: str, config: dict[str, Any]) -> None:
         problems = catalog.config_problems(algorithm, config)
         if problems:
-            raise ConfigError(f"RecBole.{algorithm}: " + "; ".join(problems))
+            raise ConfigError("; ".join(problems))
 
     def fit(self, req: FitRequest) -> dict[str, Any]:
         from recbole.data import create_dataset, data_preparation

@@ -6,7 +6,10 @@ columns written by ``recbole_testdata.write_split``) and a list of jobs
 "seed", "users": "test"|"val"|"all", "val": bool, "spy_torch_load": bool}``. Each job
 writes ``<out>/{user,item,score}.npy`` and ``<out>/result.json`` (fit info, timings,
 or the error with its traceback), so one failing algorithm does not hide the others.
-Other modes: ``{"mode": "yaml"}`` dumps RecBole's model yaml defaults to ``out``.
+Other modes: ``{"mode": "yaml"}`` dumps RecBole's model yaml defaults to ``out``;
+``{"mode": "config"}`` writes, per model, the value RecBole's ``Config`` holds for every
+declared key when the config leaves it out, and what changes when our declared
+defaults are written out.
 """
 
 from __future__ import annotations
@@ -110,10 +113,42 @@ def dump_yaml(out: Path) -> None:
     out.write_text(json.dumps(found, sort_keys=True))
 
 
+def dump_config(out: Path) -> None:
+    """Per model: RecBole's own value of every declared key (the key left out), and the
+    keys whose value differs in RecBole's final config when our declared defaults, but
+    for the deliberate overrides, are written out (strings set verbatim, as the worker
+    does)."""
+    from omnirec_recbole import atomic, catalog
+    from omnirec_recbole.worker import _recbole_session
+    from recbole.config import Config
+
+    found = {}
+    with _recbole_session(out.parent / "config-work"):
+        for model in catalog.MODELS:
+            base = {"use_gpu": False}
+            own = Config(model=model.name, dataset=atomic.DATASET, config_dict=base)
+            overridden = set(model.ours) | set(catalog.TRAINING_OVERRIDES)
+            plain = {k: v for k, v in catalog.defaults(model).items() if k not in overridden}
+            strings = {k: v for k, v in plain.items() if isinstance(v, str)}
+            given = {k: v for k, v in plain.items() if k not in strings}
+            written = Config(model=model.name, dataset=atomic.DATASET, config_dict={**base, **given})
+            for key, value in strings.items():
+                written[key] = value
+            a, b = own.final_config_dict, written.final_config_dict
+            found[model.name] = {
+                "recbole": {k: own[k] for k in catalog.accepted_keys(model)},
+                "written_out_differs": sorted(k for k in set(a) | set(b) if repr(a.get(k)) != repr(b.get(k))),
+            }
+    out.write_text(json.dumps(found, sort_keys=True, default=repr))
+
+
 def main() -> None:
     spec = json.loads(Path(sys.argv[1]).read_text())
     if spec.get("mode") == "yaml":
         dump_yaml(Path(spec["out"]))
+        return
+    if spec.get("mode") == "config":
+        dump_config(Path(spec["out"]))
         return
     data = Path(spec["data"])
     meta = json.loads((data / "meta.json").read_text())

@@ -228,6 +228,64 @@ def test_catalog_defaults_match_recbole_yaml(tmp_path):
         assert json.loads(json.dumps(dict(model.params))) == found[name], name
 
 
+def test_declared_defaults_are_recboles_own_but_for_the_listed_overrides(tmp_path):
+    """Every declared default against the value RecBole's own Config holds when the key is
+    left out; the only differences are the overrides the catalog and the docs list. A
+    default written out gives the very RecBole config that leaving it out gives."""
+    # The deliberate overrides, written out here too (and in docs/runners/recbole.md).
+    assert set(catalog.TRAINING_OVERRIDES) == {"epochs", "valid_metric", "eval_batch_size"}
+    assert {(m.name, k) for m in catalog.MODELS for k in m.ours} == {
+        ("NCL", "num_clusters"), ("NeuMF", "eval_batch_size"), ("NNCF", "eval_batch_size"),
+    }  # fmt: skip
+    out = tmp_path / "config.json"
+    run_in_env({"mode": "config", "out": str(out)}, tmp_path)
+    found = json.loads(out.read_text())
+    for name, model in catalog.MODELS_BY_NAME.items():
+        declared = json.loads(json.dumps(catalog.defaults(model)))
+        recbole = found[name]["recbole"]
+        assert set(recbole) == set(declared), name
+        differ = {k for k in declared if declared[k] != recbole[k]}
+        expected = set(model.ours) | (set() if model.closed_form else set(catalog.TRAINING_OVERRIDES))
+        assert differ == expected, (name, {k: (declared[k], recbole[k]) for k in differ ^ expected})
+        for key in differ & set(catalog.TRAINING_OVERRIDES):
+            assert recbole[key] == catalog.TRAINING_OVERRIDES[key][0], (name, key)
+        assert found[name]["written_out_differs"] == [], name
+
+
+def _upper_corner(table):
+    """The largest value of a search-space table (its last choice, or its upper bound)."""
+    from omnirec_core.experiment.spaces import decode_space
+
+    space = decode_space("corner", table)
+    choices = space.choices()
+    return (
+        choices[-1]
+        if choices is not None
+        else type(space.sample(np.random.default_rng(0)))(space.bounds()[1])
+    )
+
+
+def test_search_spaces_train_at_their_upper_corner(data, tmp_path):
+    """Each recommended space's largest values (the fixed epochs included) train and rank;
+    the fit times (printed) are what one tuning trial costs on ML-100K."""
+    jobs = [
+        _job(tmp_path, name, name, config={k: _upper_corner(t) for k, t in space.items()})
+        for name, space in catalog.SEARCH_SPACES.items()
+    ]
+    results = run_in_env({"data": str(data["path"]), "jobs": jobs}, tmp_path)
+    print(
+        "fit / predict seconds:",
+        {
+            r["algorithm"]: [round(r.get("fit_seconds", -1), 1), round(r.get("predict_seconds", -1), 1)]
+            for r in results
+        },
+    )
+    assert {r["algorithm"]: r.get("error") for r in results} == dict.fromkeys(catalog.SEARCH_SPACES)
+    for job in jobs:
+        user, item, score = read_prediction(Path(job["out"]))
+        _check_topk(user, item, score, data["split"], data["n_users"], data["n_items"], 10)
+
+
 # 1-epoch smoke run of every available algorithm, except two that take minutes on a CPU
 # (timings in docs/runners/recbole.md).
 SMOKE_SKIP = {

@@ -6,11 +6,11 @@ from omnirec_core.plugin.hookspecs import hookimpl
 from omnirec_core.plugin.specs import AlgorithmSpec, RunnerSpec
 from omnirec_recpack.algorithms import (
     ALGORITHMS,
-    DEFAULTS,
     DESCRIPTIONS,
     FRAMEWORK_PIN,
     GPU_CAPABLE,
     PARAMS,
+    SEARCH_SPACES,
     UNAVAILABLE,
 )
 
@@ -26,17 +26,18 @@ REQUIREMENTS = (
 
 
 def algorithm_specs() -> tuple[AlgorithmSpec, ...]:
-    """One ``AlgorithmSpec`` per RecPack algorithm: implicit feedback, top-K only."""
+    """One ``AlgorithmSpec`` per RecPack algorithm: implicit feedback, top-K only, typed params
+    with the defaults the worker uses, a recommended search space for the main ones."""
     return tuple(
         AlgorithmSpec(
             name=name,
-            defaults=dict(DEFAULTS[name]),
             feedback=("implicit",),
             predictions=("topk",),
             params=PARAMS[name],
             gpu=name in GPU_CAPABLE,
             unavailable=UNAVAILABLE.get(name, ""),
             description=DESCRIPTIONS[name],
+            search_space=SEARCH_SPACES.get(name, {}),
         )
         for name in ALGORITHMS
     )

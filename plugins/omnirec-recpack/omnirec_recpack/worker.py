@@ -22,6 +22,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from omnirec_core import runner as runner_api
+from omnirec_core.plugin.specs import check_config
 from omnirec_core.runner import (
     ConfigError,
     FitRequest,
@@ -32,54 +33,25 @@ from omnirec_core.runner import (
     topk_from_scores,
 )
 from omnirec_core.runner.fs import atomic_open
-from omnirec_recpack.algorithms import ALGORITHMS, DEFAULTS, TORCH_ALGORITHMS
+from omnirec_recpack.algorithms import ALGORITHMS, PARAMS, TORCH_ALGORITHMS, defaults
 
 MODEL_FILE = "recpack_model.pkl"
 
 #: Dense score entries per top-K block (rows x n_items); bounds predict memory.
 BLOCK_ENTRIES = 1 << 22
 
-# Parameters that count things: must be ints (RecPack indexes and slices with them).
-_INT_PARAMS = {
-    "K": 1,
-    "Ku": 1,
-    "Ki": 1,
-    "num_components": 1,
-    "batch_size": 1,
-    "max_epochs": 1,
-    "iterations": 1,
-    "n_enc_epochs": 1,
-    "n_dec_epochs": 1,
-    "dim_bottleneck_layer": 1,
-    "dim_hidden_layer": 1,
-    "anneal_steps": 1,
-    "max_iter_no_change": 1,
-    "predict_topK": 1,
-    "validation_sample_size": 1,
-    "sample_size": 1,
-    "seed": 0,
-}
-# Parameters whose None default RecPack replaces by something meaningful (not a number).
-_NULLABLE = {
-    "K",
-    "seed",
-    "pop_discount",
-    "density",
-    "gamma",
-    "beta",
-    "predict_topK",
-    "validation_sample_size",
-    "sample_size",
-}
 
-
-def _recpack_class(algorithm: str) -> type:
-    import recpack.algorithms
-
+def _require_known(algorithm: str) -> None:
     if algorithm not in ALGORITHMS:
         raise ConfigError(
             f"RecPack runner has no algorithm {algorithm!r}. Available: {', '.join(ALGORITHMS)}."
         )
+
+
+def _recpack_class(algorithm: str) -> type:
+    _require_known(algorithm)
+    import recpack.algorithms
+
     return getattr(recpack.algorithms, algorithm)
 
 
@@ -91,29 +63,6 @@ def _signature_defaults(cls: type) -> dict[str, Any]:
         for n, p in params.items()
         if n != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
     }
-
-
-def _check_value(key: str, value: Any, default: Any) -> str | None:
-    """Why ``value`` cannot work for ``key`` (``None`` when it looks fine)."""
-    if value is None:
-        return None if key in _NULLABLE or default is None else "must not be null"
-    if key in _INT_PARAMS:
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-            return f"must be an integer, got {value!r}"
-        if value < _INT_PARAMS[key]:
-            return f"must be >= {_INT_PARAMS[key]}, got {value}"
-        return None
-    if isinstance(default, bool):
-        return None if isinstance(value, bool) else f"must be true or false, got {value!r}"
-    if isinstance(default, (int, float)) or key in {"pop_discount", "gamma", "beta", "density"}:
-        if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
-            return f"must be a number, got {value!r}"
-        if not np.isfinite(value):
-            return f"must be finite, got {value!r}"
-        return None
-    if isinstance(default, str) and not isinstance(value, str):
-        return f"must be a string, got {value!r}"
-    return None
 
 
 def interaction_matrix(data: runner_api.Interactions, n_users: int, n_items: int) -> sp.csr_matrix:
@@ -162,37 +111,20 @@ class RecPackHandler(Handler):
 
     # ---- config ---------------------------------------------------------------------
     def check_config(self, algorithm: str, config: dict[str, Any]) -> None:
+        """The declared keys, types and ranges (the coordinator's own check), then one
+        construction of the RecPack class, which checks what they cannot express."""
+        _require_known(algorithm)
+        check_config(f"RecPack.{algorithm}", PARAMS[algorithm], config)
         cls = _recpack_class(algorithm)
-        accepted = _signature_defaults(cls)
-        unknown = sorted(set(config) - set(accepted))
-        if unknown:
-            raise ConfigError(
-                f"RecPack.{algorithm} does not accept config key(s) {', '.join(map(repr, unknown))}. "
-                f"Valid keys: {', '.join(accepted)}."
-            )
-        problems = [
-            f"{key} {why}"
-            for key, value in config.items()
-            if (why := _check_value(key, value, accepted[key]))
-        ]
-        if config.get("save_best_to_file"):
-            problems.append(
-                "save_best_to_file must be false (it writes into the working directory; "
-                "omnirec saves the model in the job directory)"
-            )
-        if problems:
-            raise ConfigError(f"RecPack.{algorithm}: " + "; ".join(problems) + ".")
-        # RecPack's constructors validate the choices (similarity, pdf, confidence_scheme,
-        # stopping_criterion...): build one now so a typo fails before training.
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 cls(**config)
-        except (ValueError, TypeError, KeyError, AssertionError) as exc:
-            raise ConfigError(f"RecPack.{algorithm} rejected its config {config!r}: {exc}") from None
+        except (ValueError, TypeError, KeyError, AssertionError, ZeroDivisionError) as exc:
+            raise ConfigError(f"RecPack.{algorithm} rejected its config {config!r}: {exc!r}") from None
 
     def _resolved_config(self, req: FitRequest | PredictRequest) -> dict[str, Any]:
-        cfg = {**DEFAULTS.get(req.algorithm, {}), **(req.config or {})}
+        cfg = {**defaults(req.algorithm), **(req.config or {})}
         self.check_config(req.algorithm, cfg)
         return cfg
 

@@ -8,7 +8,8 @@ Usage: ``python recpack_env_script.py MODE DATA_DIR OUT_DIR [ALGORITHM ...]``
   ``OUT_DIR/<algo>/result.json``. Model state lives in ``OUT_DIR/<algo>/job``.
 - ``metrics``: RecPack's own NDCGK / RecallK / CalibratedRecallK on the saved predictions
   of each ALGORITHM, written to ``OUT_DIR/<algo>/recpack_metrics.json``.
-- ``signatures``: constructor parameter names of every algorithm, to ``OUT_DIR/signatures.json``.
+- ``signatures``: constructor parameters and defaults of every algorithm, and the params of
+  instances built with and without the declared defaults, to ``OUT_DIR/signatures.json``.
 - ``check``: verdicts for the ``[algorithm, config, phase]`` entries in
   ``OUT_DIR/configs.json`` (phase ``check``: ``check_config`` only; ``fit``: a real fit).
 """
@@ -112,15 +113,38 @@ def recpack_metrics(data: Path, out: Path, algos: list[str]) -> None:
         (adir / "recpack_metrics.json").write_text(json.dumps(res))
 
 
-def signatures(out: Path) -> None:
-    import recpack.algorithms
+def _plain(value):
+    """A comparable, JSON-able form of a parameter value (objects by their attributes)."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if callable(value) and hasattr(value, "__name__"):
+        return value.__name__
+    if hasattr(value, "__dict__"):
+        return {type(value).__name__: _plain(vars(value))}
+    return repr(value)
 
-    sigs = {}
+
+def signatures(out: Path) -> None:
+    """Constructor parameters and their defaults, and what a constructed instance holds
+    when it is given our declared defaults (``get_params``)."""
+    import recpack.algorithms
+    from omnirec_recpack.algorithms import defaults
+
+    sigs, built = {}, {}
     for algo in ALGORITHMS:
-        params = inspect.signature(getattr(recpack.algorithms, algo).__init__).parameters
-        sigs[algo] = [n for n in params if n != "self"]
+        cls = getattr(recpack.algorithms, algo)
+        params = inspect.signature(cls.__init__).parameters
+        sigs[algo] = {n: p.default for n, p in params.items() if n != "self"}
+        built[algo] = {
+            "given": _plain(cls(**defaults(algo)).get_params()),
+            "left_out": _plain(cls().get_params()),
+        }
     out.mkdir(parents=True, exist_ok=True)
-    (out / "signatures.json").write_text(json.dumps(sigs))
+    (out / "signatures.json").write_text(json.dumps({"signatures": sigs, "built": built}, default=repr))
 
 
 def check(data: Path, out: Path) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from omnirec_recpack.algorithms import ALGORITHMS, PARAMS
+from omnirec_recpack.algorithms import ALGORITHMS, OVERRIDES, defaults
 from recpack_testdata import prepare_ml100k, set_configs
 
 pytestmark = pytest.mark.integration
@@ -166,10 +166,29 @@ def test_torch_model_selects_on_validation_split(run_in_env, tmp_path: Path) -> 
     assert not np.isin(user * n_items + item, tu * n_items + ti).any()
 
 
-def test_static_params_match_recpack_signatures(run_in_env, tmp_path: Path) -> None:
+def test_declared_params_and_defaults_are_recpacks_own(run_in_env, tmp_path: Path) -> None:
+    """Every constructor argument is declared, with RecPack's default unless listed in
+    OVERRIDES; a declared default written out builds the same model as leaving it out."""
     run_in_env("signatures", tmp_path, tmp_path)
-    sigs = json.loads((tmp_path / "signatures.json").read_text())
-    assert {a: set(p) for a, p in sigs.items()} == {a: set(p) for a, p in PARAMS.items()}
+    got = json.loads((tmp_path / "signatures.json").read_text())
+    overridden = {(a, k) for a, keys in OVERRIDES.items() for k in keys}
+    # The deliberate overrides, written out here too (and in docs/runners/recpack.md).
+    assert overridden == {
+        ("Popularity", "K"), ("Random", "K"), ("ItemPNN", "pdf"),
+        ("MultVAE", "max_epochs"), ("MultVAE", "learning_rate"), ("RecVAE", "max_epochs"),
+    }  # fmt: skip
+    for algo, sig in got["signatures"].items():
+        declared = defaults(algo)
+        assert set(sig) == set(declared), algo
+        differ = {(algo, k) for k in declared if declared[k] != sig[k]}
+        assert differ == {(a, k) for a, k in overridden if a == algo}, algo
+        built = got["built"][algo]
+        same = {k: v for k, v in built["given"].items() if (algo, k) not in overridden}
+        # seed=None means "draw one" to RecPack: the worker always passes the job seed.
+        same.pop("seed", None)
+        assert same == {k: built["left_out"][k] for k in same}, algo
+        for key in {k for a, k in overridden if a == algo}:
+            assert built["given"][key] == OVERRIDES[algo][key] != built["left_out"][key], (algo, key)
 
 
 def test_bad_configs_fail_before_training_with_the_valid_keys(
@@ -186,6 +205,7 @@ def test_bad_configs_fail_before_training_with_the_valid_keys(
         ["LightGCN", {}, "check"],
         ["EASE", {"l2": "high"}, "fit"],
         ["ItemPNN", {"pdf": "empirical"}, "fit"],
+        ["SLIM", {"l1_reg": 0.0, "l2_reg": 0.0}, "fit"],
     ]
     out = tmp_path / "check"
     out.mkdir()
@@ -194,12 +214,14 @@ def test_bad_configs_fail_before_training_with_the_valid_keys(
     v = json.loads((out / "verdicts.json").read_text())
     assert v[0]["ok"] is True
     assert not any(x["ok"] for x in v[1:])
-    assert "'lambda'" in v[1]["error"] and "Valid keys: l2, alpha, density" in v[1]["error"]
-    assert "jaccard" in v[2]["error"]
-    assert "auc" in v[3]["error"]
-    assert "linear" in v[4]["error"] or "confidence" in v[4]["error"]
-    assert "save_best_to_file" in v[5]["error"]
-    assert "num_components must be >= 1" in v[6]["error"]
+    assert "'lambda'" in v[1]["error"] and "Valid keys: l2, alpha, density." in v[1]["error"]
+    assert "similarity must be one of 'cosine', 'conditional_probability', got 'jaccard'" in v[2]["error"]
+    assert "stopping_criterion must be one of" in v[3]["error"] and "'auc'" in v[3]["error"]
+    assert "confidence_scheme must be one of 'minimal', 'log-scaling'" in v[4]["error"]
+    assert "save_best_to_file must be one of False, got True" in v[5]["error"]
+    assert "num_components must be an integer ≥ 1, got 0" in v[6]["error"]
     assert "Available:" in v[7]["error"] and "EASE" in v[7]["error"]
-    assert "l2 must be a number" in v[8]["error"] and not v[8]["job_dir_exists"]
+    assert "l2 must be a number ≥ 0, got 'high'" in v[8]["error"] and not v[8]["job_dir_exists"]
     assert "softmax_empirical" in v[9]["error"] and not v[9]["job_dir_exists"]
+    # What the declarations cannot say, RecPack's constructor refuses before any work.
+    assert "RecPack.SLIM rejected its config" in v[10]["error"] and not v[10]["job_dir_exists"]

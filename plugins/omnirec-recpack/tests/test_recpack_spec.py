@@ -5,13 +5,17 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pluggy
 import pytest
 from omnirec_recpack import algorithms, plugin
+from recpack_testdata import docs_row, docs_search_spaces, space_values
 
+from omnirec_core.experiment.spaces import decode_space
 from omnirec_core.plugin import hookspecs
+from omnirec_core.plugin.specs import NO_DEFAULT
 from omnirec_core.runner import ConfigError, FitRequest, Interactions, PredictRequest
 
 EXPECTED = [
@@ -37,16 +41,106 @@ def test_every_listed_algorithm_is_declared_implicit_topk() -> None:
         assert algo.feedback == ("implicit",), algo.name
         assert algo.predictions == ("topk",), algo.name
         assert algo.params, algo.name
-        assert set(algo.defaults) <= set(algo.param_names), algo.name
         assert algo.unavailable == "", f"{algo.name}: {algo.unavailable}"
         assert spec.algorithm(algo.name) is algo
 
 
+def test_every_key_is_a_typed_param_whose_default_the_worker_uses() -> None:
+    spec = plugin.runner_spec()
+    for algo in spec.algorithms:
+        for p in algo.declared or ():
+            assert p.type is not None and p.description, (algo.name, p.name)
+            assert p.default is not NO_DEFAULT, (algo.name, p.name)  # RecPack has a default for every key
+            assert p.problem(p.default) is None, (algo.name, p.name, p.default)
+        # The coordinator merges exactly the defaults the worker fills in itself.
+        assert dict(algo.defaults) == algorithms.defaults(algo.name), algo.name
+    for name, overrides in algorithms.OVERRIDES.items():
+        assert set(overrides) <= set(algorithms.defaults(name)), name
+        assert {k: algorithms.defaults(name)[k] for k in overrides} == overrides, name
+
+
 def test_torch_models_declare_small_epochs_and_seed_param() -> None:
     for name in algorithms.TORCH_ALGORITHMS:
-        assert algorithms.DEFAULTS[name]["max_epochs"] <= 20
-        assert "seed" in algorithms.PARAMS[name]
-        assert "stop_early" in algorithms.PARAMS[name]
+        assert algorithms.defaults(name)["max_epochs"] <= 20
+        assert "seed" in algorithms.defaults(name)
+        assert "stop_early" in algorithms.defaults(name)
+
+
+TUNED = {"EASE", "ItemKNN", "SLIM", "MultVAE"}
+
+
+def test_search_spaces_lie_inside_the_declared_params() -> None:
+    spec = plugin.runner_spec()
+    assert {a.name for a in spec.algorithms if a.search_space} == TUNED
+    for algo in spec.algorithms:
+        for key, table in algo.search_space.items():
+            param = algo.param(key)
+            assert param is not None, (algo.name, key)
+            for value in space_values(table):
+                assert param.problem(value) is None, (algo.name, key, value)
+    # Epochs are fixed, not searched, so a tuned run stays short.
+    assert space_values(algorithms.SEARCH_SPACES["MultVAE"]["max_epochs"]) == [20]
+
+
+@pytest.fixture(scope="module")
+def tiny_implicit() -> Any:
+    """The generated ``synthetic-tiny`` data, ratings >= 3 kept, 80/20 per user."""
+    from omnirec_core import MakeImplicit, Pipe, RecSysDataSet, UserHoldout, set_random_state
+
+    set_random_state(7)
+    return Pipe(MakeImplicit(3), UserHoldout(0.2)).process(RecSysDataSet.use_dataloader("synthetic-tiny"))
+
+
+@pytest.mark.parametrize(
+    ("name", "config", "message"),
+    [
+        ("RecPack.EASE", {"l2": "abc"}, "RecPack.EASE: l2 must be a number ≥ 0, got 'abc'"),
+        ("RecPack.EASE", {"lambda": 5.0}, "does not accept config key(s) 'lambda'. Valid keys: l2, alpha, density."),
+        ("RecPack.EASE", {"density": 1.5}, "density must be a number in [0, 1] (or null), got 1.5"),
+        ("RecPack.ItemKNN", {"K": 50.0}, "K must be an integer ≥ 1, got 50.0"),
+        ("RecPack.ItemKNN", {"similarity": "jaccard"}, "similarity must be one of 'cosine', 'conditional_probability'"),
+        ("RecPack.ItemKNN", {"normalize_X": 1}, "normalize_X must be true or false, got 1"),
+        ("RecPack.SVD", {"num_components": 0}, "num_components must be an integer ≥ 1, got 0"),
+        ("RecPack.NMF", {"l1_ratio": -0.1}, "l1_ratio must be a number in [0, 1], got -0.1"),
+        ("RecPack.MultVAE", {"dropout": 2}, "dropout must be a number in [0, 1], got 2"),
+        ("RecPack.MultVAE", {"save_best_to_file": True}, "save_best_to_file must be one of False, got True"),
+        ("RecPack.BPRMF", {"stopping_criterion": "auc"}, "stopping_criterion must be one of 'bpr', 'warp'"),
+        ("RecPack.WeightedMatrixFactorization", {"confidence_scheme": "linear"}, "confidence_scheme must be one of 'minimal', 'log-scaling'"),
+    ],
+)  # fmt: skip
+def test_bad_values_are_refused_by_the_coordinators_validation(
+    tiny_implicit: Any, name: str, config: dict, message: str
+) -> None:
+    from omnirec_core import NDCG, Evaluator, ExperimentPlan
+    from omnirec_core.orchestration.validation import ValidationError, validate_run
+
+    plan = ExperimentPlan()
+    plan.add_algorithm(name, config)
+    with pytest.raises(ValidationError) as err:
+        validate_run([tiny_implicit], plan, Evaluator(NDCG([10])))
+    assert message in str(err.value)
+    plan = ExperimentPlan()
+    plan.add_algorithm(name, {})  # the same algorithm with its defaults is fine
+    validate_run([tiny_implicit], plan, Evaluator(NDCG([10])))
+
+
+DOCS = Path(__file__).resolve().parents[3] / "docs" / "runners" / "recpack.md"
+
+
+def test_docs_list_every_algorithm_with_its_declared_keys() -> None:
+    text = DOCS.read_text()
+    for algo in plugin.runner_spec().algorithms:
+        row = docs_row(algo)
+        assert row in text, f"docs/runners/recpack.md lacks or differs in the row:\n{row}"
+    declared = {
+        (name, key): decode_space(name, table)
+        for name, spaces in algorithms.SEARCH_SPACES.items()
+        for key, table in spaces.items()
+    }
+    assert docs_search_spaces(text) == declared
+    for name, overrides in algorithms.OVERRIDES.items():
+        for key in overrides:
+            assert f"| `{name}` | `{key}` |" in text, (name, key)  # the overrides table
 
 
 def test_hook_registers_through_pluggy() -> None:
@@ -60,13 +154,18 @@ def test_hook_registers_through_pluggy() -> None:
 def test_installed_entry_point_and_dependencies() -> None:
     from importlib import metadata
 
+    from packaging.requirements import Requirement
+    from packaging.specifiers import SpecifierSet
+
     try:
         dist = metadata.distribution("omnirec-recpack")
     except metadata.PackageNotFoundError:
         pytest.skip("omnirec-recpack is not installed in this environment")
     eps = [ep for ep in dist.entry_points if ep.group == "omnirec"]
     assert [(ep.name, ep.value) for ep in eps] == [("recpack", "omnirec_recpack.plugin")]
-    assert dist.requires == ["omnirec-core"]
+    # The core, in the range the plugin was written for (and nothing else: frameworks live in runner envs).
+    reqs = [Requirement(r) for r in dist.requires or []]
+    assert [(r.name, r.specifier) for r in reqs] == [("omnirec-core", SpecifierSet(">=0.1,<0.2"))]
 
 
 def test_plugin_side_imports_no_framework() -> None:
@@ -112,24 +211,13 @@ def test_rows_only_keeps_shape_and_selected_rows() -> None:
     np.testing.assert_array_equal(out.toarray()[[1, 3]], X.toarray()[[1, 3]])
 
 
-@pytest.mark.parametrize(
-    ("key", "value", "default", "ok"),
-    [
-        ("K", 50, 200, True),
-        ("K", 50.0, 200, False),
-        ("K", 0, 200, False),
-        ("K", True, 200, False),
-        ("l2", 10, 1000.0, True),
-        ("l2", "big", 1000.0, False),
-        ("l2", float("nan"), 1000.0, False),
-        ("normalize_X", 1, False, False),
-        ("similarity", 3, "cosine", False),
-        ("pop_discount", None, None, True),
-        ("seed", 0, None, True),
-    ],
-)
-def test_value_checks(key: str, value: object, default: object, ok: bool) -> None:
-    assert (worker._check_value(key, value, default) is None) is ok
+def test_worker_checks_the_declarations_before_importing_recpack() -> None:
+    handler = worker.RecPackHandler()
+    with pytest.raises(ConfigError, match="K must be an integer ≥ 1, got 0"):
+        handler.check_config("ItemKNN", {"K": 0})
+    with pytest.raises(ConfigError, match="Available: Popularity"):
+        handler.check_config("LightGCN", {})
+    assert "recpack" not in sys.modules
 
 
 def test_explicit_feedback_is_refused_with_the_fix(tmp_path: Path) -> None:
