@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Install omnirec (core, runner plugins, test and report extras) into ./.venv and run every
-# test, including the slow ones that build the real LensKit / RecBole / RecPack runner envs
-# and the one that opens the experiment report in headless Chromium.
+# Install omnirec (core, runner plugins, the omnirec distribution, test and report extras)
+# into ./.venv and run every test, including the slow ones that build the real LensKit /
+# RecBole / RecPack runner envs and the one that opens the experiment report in headless
+# Chromium.
 # Runner envs are cached in $OMNIREC_TEST_ENV_DIR (default ~/.cache/omnirec/test-envs),
 # shared by all tests of a run and reused by the next run.
 set -euo pipefail
@@ -12,6 +13,9 @@ pip_install -e '.[test,report]' \
   -e plugins/omnirec-lenskit -e plugins/omnirec-recpack -e plugins/omnirec-recbole \
   -e plugins/omnirec-implicit -e plugins/omnirec-cornac \
   -e tests/fake_runner
+# The omnirec distribution (OmniRec's import paths; packages/omnirec). --no-deps: its
+# requirements are the core and plugins just installed editable from this checkout.
+pip_install --no-deps -e packages/omnirec
 
 # The Ray extra for the `ray` tests (about a minute to install; OMNIREC_TEST_RAY=0 skips it,
 # and the `ray` tests then skip themselves).

@@ -11,4 +11,5 @@ pip_install() {
   PYTHONWARNINGS=ignore .venv/bin/python -m pip install -q "$@"
 }
 
-pip_install --upgrade pip
+# setuptools and wheel: scripts/demo.sh builds the local projects without build isolation.
+pip_install --upgrade pip 'setuptools>=77' wheel

@@ -255,8 +255,55 @@ def get_runners() -> dict[str, RunnerSpec]:
     return {k: v.spec for k, v in get_plugin_manager().runners().items()}
 
 
+#: The runners omnirec itself publishes, by lower-case name: (runner, distribution,
+#: entry-point name). A missing one gets an error that says what to install.
+OUR_RUNNERS: dict[str, tuple[str, str, str]] = {
+    "lenskit": ("LensKit", "omnirec-lenskit", "lenskit"),
+    "recbole": ("RecBole", "omnirec-recbole", "recbole"),
+    "recpack": ("RecPack", "omnirec-recpack", "recpack"),
+    "implicit": ("implicit", "omnirec-implicit", "implicit"),
+    "cornac": ("Cornac", "omnirec-cornac", "cornac"),
+}
+#: The runners the ``omnirec`` distribution (batteries included) brings along.
+BATTERIES = ("lenskit", "recbole", "recpack")
+
+
+def missing_runner(manager: PluginManager, name: str) -> str | None:
+    """Why one of our own runners is not registered, and what to do; None for other names."""
+    known = OUR_RUNNERS.get(name.lower())
+    if known is None:
+        return None
+    runner, dist, entry = known
+    if entry in manager.disabled:
+        return (
+            f"runner {runner!r} is disabled: {DISABLE_ENV} names {entry!r}; "
+            f"remove it from {DISABLE_ENV} to use {runner}"
+        )
+    for problem in manager.problems:
+        if problem.plugin == entry or problem.distribution == dist:
+            return f"runner {runner!r} comes from {dist}, which is installed but was skipped: {problem.error}"
+    batteries = (
+        ", or the omnirec distribution, which brings LensKit, RecBole and RecPack together "
+        "(pip install ./packages/omnirec)"
+        if name.lower() in BATTERIES
+        else ""
+    )
+    return (
+        f"runner {runner!r} is not installed: it comes with the {dist} distribution. Install "
+        f"{dist} (from a source checkout: pip install -e plugins/{dist}){batteries}."
+    )
+
+
 def get_runner(name: str) -> RunnerSpec:
-    return _lookup("runner", get_plugin_manager().runners(), name)
+    """The runner called ``name`` (any case), or an error that says what to install."""
+    manager = get_plugin_manager()
+    try:
+        return _lookup("runner", manager.runners(), name)
+    except PluginError:
+        hint = missing_runner(manager, name)
+        if hint is None:
+            raise
+        raise PluginError(hint) from None
 
 
 def lookup(table: dict[str, S], kind: str, name: str) -> S:
@@ -265,7 +312,9 @@ def lookup(table: dict[str, S], kind: str, name: str) -> S:
 
 
 __all__: list[str] = [
+    "BATTERIES",
     "ENTRY_POINT_GROUP",
+    "OUR_RUNNERS",
     "PluginManager",
     "PluginProblem",
     "Provided",
@@ -279,5 +328,6 @@ __all__: list[str] = [
     "get_splitter",
     "get_splitters",
     "lookup",
+    "missing_runner",
     "reset_plugins",
 ]

@@ -1,0 +1,1 @@
+"""``omnirec.metrics``: OmniRec's metric paths (:mod:`.ranking`, :mod:`.prediction`, :mod:`.base`)."""

@@ -1,0 +1,2 @@
+"""``omnirec.runner``: OmniRec's paths of the Coordinator, ExperimentPlan, Evaluator and the
+algorithm enums (:mod:`.algos`)."""
