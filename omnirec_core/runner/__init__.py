@@ -17,7 +17,7 @@ from omnirec_core.runner.api import (
 )
 from omnirec_core.runner.columns import COLUMN_DTYPES, ColumnFileError, read_columns, write_columns
 from omnirec_core.runner.reuse import PreparedCache
-from omnirec_core.runner.serve import Session, log, main
+from omnirec_core.runner.serve import Session, log, main, served_prediction
 from omnirec_core.runner.topk import UserIndex, batches, topk_from_scores
 
 __all__ = [
@@ -37,6 +37,7 @@ __all__ = [
     "log",
     "main",
     "read_columns",
+    "served_prediction",
     "topk_from_scores",
     "write_columns",
 ]

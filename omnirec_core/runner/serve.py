@@ -349,13 +349,16 @@ def _run_request(handler: Handler, msg: Message) -> dict[str, Any]:
     preq = PredictRequest.load(message)
     t0 = time.perf_counter()
     handler.check_config(preq.algorithm, preq.config)
-    pred = _predict(handler, preq)
+    pred = served_prediction(handler, preq)
     pred.info = {**pred.info, "handler_s": time.perf_counter() - t0}
     return prediction_reply(pred, preq, message.out_dir)
 
 
-def _predict(handler: Handler, req: PredictRequest) -> Prediction:
-    """The handler's prediction; with ``exclude_val``, its lists without validation items.
+def served_prediction(handler: Handler, req: PredictRequest) -> Prediction:
+    """What the runner returns for ``req``: the handler's prediction and, with
+    ``exclude_val``, its lists without validation items.
+
+    Test harnesses call it to predict outside a session exactly as a served request does.
 
     Handlers exclude training items themselves; validation items are removed here, for
     every handler alike: users are asked for k plus room for their validation items (in

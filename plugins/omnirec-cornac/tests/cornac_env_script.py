@@ -31,7 +31,7 @@ import numpy as np
 from omnirec_cornac.algorithms import MODELS
 from omnirec_cornac.worker import META_FILE, MODEL_FILE, CornacHandler, cornac_class, identity_dataset
 
-from omnirec_core.runner import ConfigError, FitRequest, Interactions, PredictRequest
+from omnirec_core.runner import ConfigError, FitRequest, Interactions, PredictRequest, served_prediction
 
 #: Small settings for the slow models in ``repro`` (tiny data; checks seeding, not quality).
 FAST = {
@@ -104,6 +104,7 @@ def crosscheck(checkpoint: Path, out: Path, n_sample: int) -> None:
             split_part(job["split"], "train"), meta["n_users"], meta["n_items"], meta["feedback"], 0
         )
         res: dict[str, Any] = {}
+        val_items = held_out(job["split"])
         if job["topk"] is not None:
             topk = job["topk"]
             k = int(topk["rank"].max())
@@ -115,9 +116,13 @@ def crosscheck(checkpoint: Path, out: Path, n_sample: int) -> None:
                 mine = topk["user"] == u
                 order = topk["rank"][mine].argsort()
                 ours = topk["item"][mine][order], topk["score"][mine][order]
+                # Test lists leave out the user's validation items too: ask for room, drop them.
+                held = val_items.get(int(u), np.empty(0, np.int64))
                 items = np.asarray(
-                    model.recommend(int(u), k=k, remove_seen=True, train_set=train), dtype=np.int64
+                    model.recommend(int(u), k=k + len(held), remove_seen=True, train_set=train),
+                    dtype=np.int64,
                 )
+                items = items[~np.isin(items, held)][:k]
                 scores = np.ravel(model.score(int(u))).astype(np.float64)[items]
                 verdict = compare(ours, (items, scores))
                 verdicts[verdict] += 1
@@ -134,18 +139,31 @@ def crosscheck(checkpoint: Path, out: Path, n_sample: int) -> None:
     (out / "crosscheck.json").write_text(json.dumps(result, indent=1))
 
 
+def held_out(split: Path) -> dict[int, np.ndarray]:
+    """Each user's validation items (none without a validation part)."""
+    if not (split / "val").is_dir():
+        return {}
+    val = split_part(split, "val")
+    order = np.argsort(val.user, kind="stable")
+    users, starts = np.unique(val.user[order], return_index=True)
+    return {int(u): items for u, items in zip(users, np.split(val.item[order], starts[1:]))}
+
+
 def restart(checkpoint: Path, out: Path) -> None:
     handler = CornacHandler()
     for job in jobs(checkpoint):
         meta, topk, pairs = job["meta"], job["topk"], job["pairs"]
-        pred = handler.predict(
+        has_val = (job["split"] / "val").is_dir()
+        pred = served_prediction(
+            handler,
             PredictRequest(
                 algorithm=job["algorithm"], config=job["config"], seed=job["seed"], job_dir=job["model"],
                 train=split_part(job["split"], "train"), n_users=meta["n_users"], n_items=meta["n_items"],
                 feedback=meta["feedback"], k=0 if topk is None else int(topk["rank"].max()),
                 users=None if topk is None else np.load(job["split"] / "users" / "user.npy"),
                 pairs=None if pairs is None else Interactions(pairs["user"], pairs["item"]),
-            )
+                val=split_part(job["split"], "val") if has_val else None, exclude_val=has_val,
+            ),
         )  # fmt: skip
         target = out / job["algorithm"]
         target.mkdir(parents=True, exist_ok=True)

@@ -37,7 +37,7 @@ from omnirec_implicit.worker import (
     interaction_matrix,
 )
 
-from omnirec_core.runner import ConfigError, FitRequest, Interactions, PredictRequest
+from omnirec_core.runner import ConfigError, FitRequest, Interactions, PredictRequest, served_prediction
 
 
 def columns(directory: Path) -> dict[str, np.ndarray]:
@@ -108,8 +108,15 @@ def crosscheck(checkpoint: Path, out: Path, n_sample: int) -> None:
         users = np.sort(
             rng.choice(np.unique(topk["user"]), min(n_sample, len(np.unique(topk["user"]))), replace=False)
         )
+        # Test lists leave out the users' validation items too: ask for room, drop them.
+        val = (
+            interaction_matrix(split_part(job["split"], "val"), meta["n_users"], meta["n_items"])
+            if (job["split"] / "val").is_dir()
+            else None
+        )
+        room = 0 if val is None else int(np.diff(val.indptr)[users].max())
         with threadpool_limits(1, "blas"):
-            ids, scores = model.recommend(users, X[users], N=k, filter_already_liked_items=True)
+            ids, scores = model.recommend(users, X[users], N=k + room, filter_already_liked_items=True)
         verdicts: dict[str, int] = {"identical": 0, "tie_order": 0, "mismatch": 0}
         train_returned = 0
         examples = []
@@ -123,12 +130,13 @@ def crosscheck(checkpoint: Path, out: Path, n_sample: int) -> None:
             own = np.isin(t_items, liked) & real
             train_returned += int(own.sum())
             keep = real & ~own
-            verdict = compare((ours_items, ours_scores), (t_items[keep], t_scores[keep]))
+            if val is not None:
+                keep &= ~np.isin(t_items, val[u].indices)
+            t_items, t_scores = t_items[keep][:k], t_scores[keep][:k]
+            verdict = compare((ours_items, ours_scores), (t_items, t_scores))
             verdicts[verdict] += 1
             if verdict == "mismatch" and len(examples) < 3:
-                examples.append(
-                    {"user": int(u), "ours": ours_items.tolist(), "implicit": t_items[keep].tolist()}
-                )
+                examples.append({"user": int(u), "ours": ours_items.tolist(), "implicit": t_items.tolist()})
         result[algo] = {"users": len(users), "k": k, **verdicts, "train_items_returned": train_returned,
                         "examples": examples}  # fmt: skip
     (out / "crosscheck.json").write_text(json.dumps(result, indent=1))
@@ -138,13 +146,16 @@ def restart(checkpoint: Path, out: Path) -> None:
     handler = ImplicitHandler()
     for job in jobs(checkpoint):
         meta = job["meta"]
-        pred = handler.predict(
+        has_val = (job["split"] / "val").is_dir()
+        pred = served_prediction(
+            handler,
             PredictRequest(
                 algorithm=job["algorithm"], config=job["config"], seed=job["seed"], job_dir=job["model"],
                 train=split_part(job["split"], "train"), n_users=meta["n_users"], n_items=meta["n_items"],
                 feedback="implicit", k=int(job["topk"]["rank"].max()),
                 users=np.load(job["split"] / "users" / "user.npy"),
-            )
+                val=split_part(job["split"], "val") if has_val else None, exclude_val=has_val,
+            ),
         )  # fmt: skip
         order = np.argsort(pred.user, kind="stable")  # as the SDK stores them: grouped by user
         (out / job["algorithm"]).mkdir(parents=True, exist_ok=True)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from omnirec_core import NDCG, Evaluator, Recall
+from omnirec_core import NDCG, Evaluator, Recall, set_random_state
 from omnirec_core.orchestration.journal import Journal
 
 pytestmark = pytest.mark.integration
@@ -59,6 +59,9 @@ def test_killed_after_fit_predicts_from_the_saved_model(
     fit = next(ckpt.rglob("fit.json"))
     fit_mtime = fit.stat().st_mtime_ns
     n_events = len(Journal(ckpt).read())
+    # The global seed is part of the job keys: the one tests.support.run_plan used, not
+    # whatever an earlier test of this session left behind.
+    set_random_state(42)
     ev = run_coordinator(ckpt, ml100k_implicit, plan, Evaluator(NDCG([10])))
     assert ev.get_results()["value"].iloc[0] > 0
     assert fit.stat().st_mtime_ns == fit_mtime
