@@ -1,4 +1,5 @@
-"""One plan, four frameworks, one table: ``omnirec run`` on LensKit, RecPack, implicit and Cornac.
+"""One plan, five frameworks, one table: ``omnirec run`` on LensKit, RecPack, RecBole, implicit
+and Cornac.
 
 EASE has a closed form, so Cornac's EASE (``posB=false``: Steck's model, negative
 weights kept), RecPack's EASE and LensKit's EASEScorer at the same regularisation must
@@ -58,13 +59,16 @@ name = "implicit.Popularity"
 
 [[algorithms]]
 name = "Cornac.MostPop"
+
+[[algorithms]]
+name = "RecBole.Pop"
 """
 
 EASE = ("LensKit.EASEScorer", "RecPack.EASE", "Cornac.EASE")
 
 
-def test_one_plan_four_frameworks_one_table(env_cache_dir: Path, tmp_path: Path) -> None:
-    for plugin in ("omnirec_lenskit", "omnirec_recpack", "omnirec_implicit"):
+def test_one_plan_five_frameworks_one_table(env_cache_dir: Path, tmp_path: Path) -> None:
+    for plugin in ("omnirec_lenskit", "omnirec_recpack", "omnirec_recbole", "omnirec_implicit"):
         pytest.importorskip(plugin)
     (tmp_path / "plan.toml").write_text(PLAN)
     ckpt = tmp_path / "ck"
@@ -82,6 +86,7 @@ def test_one_plan_four_frameworks_one_table(env_cache_dir: Path, tmp_path: Path)
         "implicit.AlternatingLeastSquares",
         "implicit.Popularity",
         "Cornac.MostPop",
+        "RecBole.Pop",
     }
     print(table.round(4).to_string())
     for name in EASE[1:]:  # the three EASE implementations agree on every metric
@@ -91,3 +96,6 @@ def test_one_plan_four_frameworks_one_table(env_cache_dir: Path, tmp_path: Path)
     assert ndcg["implicit.AlternatingLeastSquares"] > 1.5 * ndcg["implicit.Popularity"]
     # two frameworks' popularity baselines: same counts, same ties by item id
     assert abs(ndcg["Cornac.MostPop"] - ndcg["implicit.Popularity"]) < 1e-9
+    # RecBole's Pop counts batches, sampled negatives included (docs/runners/recbole.md):
+    # in the table, below exact popularity
+    assert 0 < ndcg["RecBole.Pop"] < ndcg["implicit.Popularity"]

@@ -81,7 +81,11 @@ _DIFF_PARAMS = {
 }
 
 MODELS: tuple[Model, ...] = (
-    Model("Pop", closed_form=True, description="item popularity (training interaction counts)"),
+    Model(
+        "Pop",
+        closed_form=True,
+        description="RecBole's popularity: per training batch, +1 for each distinct item in it, sampled negatives included (not exact counts; see the notes)",
+    ),
     Model(
         "ItemKNN",
         {"k": 100, "shrink": 0.0, "knn_method": "item"},
