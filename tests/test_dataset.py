@@ -256,6 +256,14 @@ def test_fingerprint_changes_when_any_value_changes() -> None:
     assert ds.replace_data(RawData(moved)).fingerprint() != fp
 
 
+def test_fingerprint_ignores_row_order_and_keeps_its_value() -> None:
+    ds = RecSysDataSet.from_dataframe(_random())  # rows in (user, item) order: the fast path
+    shuffled = ds.replace_data(RawData(ds.data.df.sample(frac=1, random_state=5)))  # the sort
+    assert shuffled.fingerprint() == ds.fingerprint()
+    # Job keys of existing checkpoint trees are built from it: the value must not drift.
+    assert ds.fingerprint() == "7f39b8a477064e624db0f710c9d0fa4cf0bb85bfad17afeb31794bb2456985a1"
+
+
 def test_fingerprint_differs_for_same_sizes_different_content() -> None:
     a = RecSysDataSet.from_dataframe(pd.DataFrame({"user": [0, 0, 1], "item": [0, 1, 1]}))
     b = RecSysDataSet.from_dataframe(pd.DataFrame({"user": [0, 1, 1], "item": [0, 0, 1]}))

@@ -32,12 +32,30 @@ __all__ = ["DatasetStats", "Feedback", "FoldedData", "RawData", "RecSysDataSet",
 
 
 def _hash_frame(h: hashlib._Hash, df: pd.DataFrame) -> None:
-    order = np.lexsort((df["item"].to_numpy(), df["user"].to_numpy()))
+    order = _pair_order(df["user"].to_numpy(), df["item"].to_numpy())
     for col in COLUMNS:
         if col in df.columns:
             dtype = "float64" if col == "rating" else "int64"
+            values = df[col].to_numpy()
             h.update(col.encode())
-            h.update(np.ascontiguousarray(df[col].to_numpy()[order], dtype=dtype).tobytes())
+            h.update(np.ascontiguousarray(values if order is None else values[order], dtype=dtype).tobytes())
+
+
+def _pair_order(user: np.ndarray, item: np.ndarray) -> np.ndarray | None:
+    """The rows' stable (user, item) order; ``None`` when they are in that order already.
+
+    Splitters write their parts in that order, so one linear check usually replaces the
+    sort (about 0.9 s at 8M rows); the hash is the same either way.
+    """
+    if user.dtype.kind in "iu" and item.dtype.kind in "iu" and len(user) > 1:
+        u, i = user.astype(np.int64, copy=False), item.astype(np.int64, copy=False)
+        width = int(i.max()) + 1
+        if u.min() >= 0 and i.min() >= 0 and int(u.max()) < (2**62) // width:
+            key = u * width + i
+            if (key[1:] >= key[:-1]).all():
+                return None
+            return np.argsort(key, kind="stable")
+    return np.lexsort((item, user))
 
 
 def _hash_ids(h: hashlib._Hash, ids: np.ndarray) -> None:

@@ -42,7 +42,13 @@ from omnirec_core.orchestration.journal import (
     check_checkpoint_dir,
     describe_os_error,
 )
-from omnirec_core.orchestration.planning import dataset_contexts, plan_jobs, safe_name, unique_datasets
+from omnirec_core.orchestration.planning import (
+    dataset_contexts,
+    dataset_keys,
+    plan_jobs,
+    safe_name,
+    unique_datasets,
+)
 from omnirec_core.orchestration.progress import RunProgress
 from omnirec_core.orchestration.provenance import write_run_record
 from omnirec_core.orchestration.scoring import JobScorer
@@ -118,7 +124,8 @@ class Coordinator:
             runners = validate_run(ds_list, config, evaluator)
         except OmniRecError as exc:
             raise SystemExit(f"omnirec: {exc}") from None
-        ds_list, notes = unique_datasets(ds_list)
+        keys = dataset_keys(ds_list)
+        ds_list, notes = unique_datasets(ds_list, keys)
         for note in notes:
             self._warn(note)
         lock = CheckpointLock(self.checkpoint_dir)
@@ -134,7 +141,7 @@ class Coordinator:
                 f"omnirec: {describe_os_error(exc, 'creating the temporary directory')}"
             ) from None
         try:
-            self._run(ds_list, config, evaluator, runners, tmp)
+            self._run(ds_list, keys, config, evaluator, runners, tmp)
         except OSError as exc:  # a full disk, a file system gone read-only...
             raise SystemExit(f"omnirec: {describe_os_error(exc, 'writing')}") from None
         finally:
@@ -164,6 +171,7 @@ class Coordinator:
     def _run(
         self,
         datasets: list[RecSysDataSet[Any]],
+        keys: dict[int, str],
         plan: ExperimentPlan,
         evaluator: Evaluator,
         runners: dict[str, tuple[RunnerSpec, AlgorithmSpec]],
@@ -173,7 +181,7 @@ class Coordinator:
         need_pairs = bool(evaluator.needs_ratings())
         env_keys = {name: self._env_key(spec) for name, (spec, _) in runners.items()}
         try:
-            contexts = dataset_contexts(self.checkpoint_dir, datasets)
+            contexts = dataset_contexts(self.checkpoint_dir, datasets, keys)
         except OmniRecError as exc:
             raise SystemExit(f"omnirec: {exc}") from None
         write_run_record(self, plan, evaluator, contexts)  # what was run, for reports

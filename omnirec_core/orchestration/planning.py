@@ -38,13 +38,21 @@ def dataset_key(ds: RecSysDataSet[Any]) -> str:
     return short_hash(ds.fingerprint(), ds.lineage, get_random_state())
 
 
-def unique_datasets(datasets: list[RecSysDataSet[Any]]) -> tuple[list[RecSysDataSet[Any]], list[str]]:
+def dataset_keys(datasets: list[RecSysDataSet[Any]]) -> dict[int, str]:
+    """Each dataset's :func:`dataset_key`, by object id: hashing 10M rows takes over a second,
+    so a run computes it once per dataset and hands the keys on."""
+    return {id(ds): dataset_key(ds) for ds in datasets}
+
+
+def unique_datasets(
+    datasets: list[RecSysDataSet[Any]], keys: dict[int, str]
+) -> tuple[list[RecSysDataSet[Any]], list[str]]:
     """The datasets without repeats (same object, or same name and content), and a note per repeat."""
     kept: list[RecSysDataSet[Any]] = []
     seen: set[tuple[str, str]] = set()
     notes = []
     for ds in datasets:
-        ident = (ds.name, dataset_key(ds))
+        ident = (ds.name, keys[id(ds)])
         if ident in seen:
             notes.append(f"dataset {ds.name!r} was given twice (same name and content); it runs once")
             continue
@@ -80,9 +88,14 @@ class DatasetContext:
         return index if self.folded else None
 
 
-def dataset_contexts(checkpoint_dir: Path, datasets: list[RecSysDataSet[Any]]) -> list[DatasetContext]:
-    """One context per dataset, its split files written (once) under the checkpoint directory."""
-    keys = {id(ds): dataset_key(ds) for ds in datasets}
+def dataset_contexts(
+    checkpoint_dir: Path, datasets: list[RecSysDataSet[Any]], keys: dict[int, str] | None = None
+) -> list[DatasetContext]:
+    """One context per dataset, its split files written (once) under the checkpoint directory.
+
+    ``keys``: the datasets' :func:`dataset_keys` when already computed.
+    """
+    keys = dataset_keys(datasets) if keys is None else keys
     labels = dataset_labels([(ds.name, keys[id(ds)]) for ds in datasets])
     out = []
     for ds in datasets:
