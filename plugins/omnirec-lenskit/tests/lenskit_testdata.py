@@ -11,7 +11,6 @@ import subprocess
 import sys
 import zipfile
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -127,48 +126,3 @@ def run_script(python: str, mode: str, out: Path, *args: str) -> dict:
 
 def load_rows(out: Path, algo: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return tuple(np.load(out / f"{algo}.{c}.npy") for c in ("user", "item", "score"))  # type: ignore[return-value]
-
-
-# ---- declarations: docs rows and search-space probes (no LensKit needed) ------------------
-
-
-def doc_value(value: object) -> str:
-    """A default as the docs write it: floats as Python writes them, the rest as JSON."""
-    return repr(value) if isinstance(value, float) else json.dumps(value)
-
-
-def docs_row(algo: Any) -> str:
-    """The start of an algorithm's docs row: its name and every declared key."""
-    from omnirec_core.plugin.specs import NO_DEFAULT
-
-    cells = [
-        (f"`{p.name}` (no default)" if p.default is NO_DEFAULT else f"`{p.name}={doc_value(p.default)}`")
-        + f": {p.expects()}; {p.description}"
-        for p in algo.declared
-    ]
-    return f"| `{algo.name}` | {'<br>'.join(cells) or 'none'} |"
-
-
-def space_values(table: Any) -> list[Any]:
-    """What a search-space table can produce: its choices, or its bounds and 200 draws."""
-    from omnirec_core.experiment.spaces import decode_space
-
-    space = decode_space("search_space", table)
-    choices = space.choices()
-    if choices is not None:
-        return list(choices)
-    draws = [space.sample(np.random.default_rng(seed)) for seed in range(200)]
-    lo, hi = space.bounds()
-    return [type(draws[0])(lo), type(draws[0])(hi), *draws]
-
-
-def docs_search_spaces(text: str) -> dict[tuple[str, str], Any]:
-    """The rows of the docs' "### Tuning" table (``| `algo` | `key` | `{"json": ..}` | source |``),
-    each range decoded as a search space."""
-    import re
-
-    from omnirec_core.experiment.spaces import decode_space
-
-    section = text.split("### Tuning", 1)[1].split("\n## ", 1)[0]
-    rows = re.findall(r"^\| `(\w+)` \| `(\w+)` \| `(.+?)` \|", section, flags=re.MULTILINE)
-    return {(a, k): decode_space("docs", json.loads(v)) for a, k, v in rows}

@@ -8,12 +8,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from lenskit_testdata import docs_row, docs_search_spaces, space_values
 from omnirec_lenskit import plugin
 from omnirec_lenskit.algorithms import ALGORITHMS, ALIASES, NO_DEFAULT_REASONS, OVERRIDES
 
 from omnirec_core.experiment.spaces import decode_space
 from omnirec_core.plugin.specs import NO_DEFAULT, RunnerSpec
+from tests.support.declarations import (
+    assert_refused_at_validation,
+    docs_row,
+    docs_search_spaces,
+    space_values,
+)
 
 EXPECTED = {
     "PopScorer",
@@ -145,17 +150,7 @@ def test_search_spaces_lie_inside_the_declared_params(spec: RunnerSpec) -> None:
 def test_bad_values_are_refused_by_the_coordinators_validation(
     tiny_implicit: Any, name: str, config: dict, message: str
 ) -> None:
-    from omnirec_core import NDCG, Evaluator, ExperimentPlan
-    from omnirec_core.orchestration.validation import ValidationError, validate_run
-
-    plan = ExperimentPlan()
-    plan.add_algorithm(name, config)
-    with pytest.raises(ValidationError) as err:
-        validate_run([tiny_implicit], plan, Evaluator(NDCG([10])))
-    assert message in str(err.value)
-    plan = ExperimentPlan()
-    plan.add_algorithm(name, {})  # the same algorithm with its defaults is fine
-    validate_run([tiny_implicit], plan, Evaluator(NDCG([10])))
+    assert_refused_at_validation(tiny_implicit, name, config, message)
 
 
 DOCS = Path(__file__).resolve().parents[3] / "docs" / "runners" / "lenskit.md"

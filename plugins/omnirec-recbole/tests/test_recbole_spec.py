@@ -14,10 +14,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from omnirec_recbole import catalog
 from omnirec_recbole.plugin import omnirec_runners, runner_spec
-from recbole_testdata import doc_value, docs_row, docs_search_spaces, space_values
 
 from omnirec_core.experiment.spaces import decode_space
 from omnirec_core.plugin.specs import NO_DEFAULT, RunnerSpec
+from tests.support.declarations import (
+    assert_refused_at_validation,
+    doc_value,
+    docs_row,
+    docs_search_spaces,
+    space_values,
+)
 
 PKG = Path(catalog.__file__).parent
 
@@ -213,17 +219,7 @@ def tiny_implicit():
     ],
 )  # fmt: skip
 def test_bad_values_are_refused_by_the_coordinators_validation(tiny_implicit, name, config, message):
-    from omnirec_core import NDCG, Evaluator, ExperimentPlan
-    from omnirec_core.orchestration.validation import ValidationError, validate_run
-
-    plan = ExperimentPlan()
-    plan.add_algorithm(name, config)
-    with pytest.raises(ValidationError) as err:
-        validate_run([tiny_implicit], plan, Evaluator(NDCG([10])))
-    assert message in str(err.value)
-    plan = ExperimentPlan()
-    plan.add_algorithm(name, {})  # the same algorithm with its defaults is fine
-    validate_run([tiny_implicit], plan, Evaluator(NDCG([10])))
+    assert_refused_at_validation(tiny_implicit, name, config, message)
 
 
 DOCS = PKG.parents[2] / "docs" / "runners" / "recbole.md"

@@ -11,12 +11,17 @@ import numpy as np
 import pluggy
 import pytest
 from omnirec_recpack import algorithms, plugin
-from recpack_testdata import docs_row, docs_search_spaces, space_values
 
 from omnirec_core.experiment.spaces import decode_space
 from omnirec_core.plugin import hookspecs
 from omnirec_core.plugin.specs import NO_DEFAULT
 from omnirec_core.runner import ConfigError, FitRequest, Interactions, PredictRequest
+from tests.support.declarations import (
+    assert_refused_at_validation,
+    docs_row,
+    docs_search_spaces,
+    space_values,
+)
 
 EXPECTED = [
     "Popularity", "Random", "ItemKNN", "ItemPNN", "EASE", "SLIM", "SVD", "NMF",
@@ -111,17 +116,7 @@ def tiny_implicit() -> Any:
 def test_bad_values_are_refused_by_the_coordinators_validation(
     tiny_implicit: Any, name: str, config: dict, message: str
 ) -> None:
-    from omnirec_core import NDCG, Evaluator, ExperimentPlan
-    from omnirec_core.orchestration.validation import ValidationError, validate_run
-
-    plan = ExperimentPlan()
-    plan.add_algorithm(name, config)
-    with pytest.raises(ValidationError) as err:
-        validate_run([tiny_implicit], plan, Evaluator(NDCG([10])))
-    assert message in str(err.value)
-    plan = ExperimentPlan()
-    plan.add_algorithm(name, {})  # the same algorithm with its defaults is fine
-    validate_run([tiny_implicit], plan, Evaluator(NDCG([10])))
+    assert_refused_at_validation(tiny_implicit, name, config, message)
 
 
 DOCS = Path(__file__).resolve().parents[3] / "docs" / "runners" / "recpack.md"
