@@ -48,6 +48,9 @@ def test_merge_agrees_with_search(seed: int, block: int, monkeypatch: pytest.Mon
     assert len(want.hit_rows) > 0
     np.testing.assert_array_equal(got.hit_rows, want.hit_rows)
     np.testing.assert_array_equal(got.train_rows, want.train_rows)
+    for found in (got, want):  # each hit's user and 1-based list position
+        np.testing.assert_array_equal(found.hit_users, lists.user[found.hit_rows])
+        np.testing.assert_array_equal(found.hit_positions, lists.pos[found.hit_rows])
     # Every hit row really is a relevant pair; every other row really is not.
     keys = lists.user * n_items + lists.item
     is_hit = np.zeros(len(lists), dtype=bool)

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from omnirec_core.evaluation.metrics.columns import Columns, PairIndex, combined_keys
+from omnirec_core.evaluation.metrics.columns import Columns, PairIndex, combined_keys, sorted_counts
 from omnirec_core.evaluation.metrics.match import Match, match
 
 
@@ -53,7 +53,7 @@ class RankedLists:
         order = ranking_order(user, item, score, rank)
         if order is not None:
             user, item, score = user[order], item[order], score[order]
-        counts = np.bincount(user, minlength=n_users)
+        counts = sorted_counts(user, n_users)  # users ascend now
         offsets = np.zeros(n_users + 1, dtype=np.int64)
         np.cumsum(counts, out=offsets[1:])
         return cls(user, item, score, counts, offsets, n_users, n_items, order, source)

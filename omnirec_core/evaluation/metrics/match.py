@@ -1,13 +1,15 @@
 """One pass over the ranked lists that finds hits, repeated pairs and training pairs.
 
 A (user, item) pair is the key ``user * n_items + item``. Each user's list is sorted by
-key once (a short row sort, :func:`~omnirec_core.evaluation.metrics.columns.sort_groups`); then, per block of users, the list keys,
-the relevant test keys and the training keys -- each already sorted -- are merged by one
-stable sort, which merges sorted runs in linear time. Equal keys end up adjacent with the
+key once (a short row sort, :func:`~omnirec_core.evaluation.metrics.columns.sort_groups`);
+then, per block of users, the list keys, the relevant test keys and the training keys --
+each already sorted, written side by side into one buffer -- are merged by one stable
+sort, which merges sorted runs in linear time. Equal keys end up adjacent with the
 list entries first, so a list entry followed by a test entry is a hit, two list entries in
 a row are a repeated pair, and a list entry followed (past its test entry) by a training
 entry is a training pair. Each merged value carries its key and, in the low bits, where
-it came from (the list position, or test, or train), so no permutation array is needed.
+it came from (the list position, or test, or train), so no permutation array is needed,
+and a hit's user and list position come out of the merge with it (metrics use them).
 
 Working per block of users keeps every temporary to a few MiB whatever the job's size.
 When the packed values would not fit in 63 bits (huge id spaces), the same answers come
@@ -21,7 +23,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from omnirec_core.evaluation.metrics.columns import combined_keys, sort_groups
+from omnirec_core.evaluation.metrics.columns import sort_groups
 
 if TYPE_CHECKING:
     from omnirec_core.evaluation.metrics.columns import PairIndex
@@ -35,7 +37,8 @@ BLOCK_ROWS = 1 << 17
 class Match:
     """Rows of the ordered lists (positions into ``RankedLists.user``...), all ascending.
 
-    ``hit_rows``: rows whose pair is relevant (``None`` when no relevant set was given);
+    ``hit_rows``: rows whose pair is relevant (``None`` when no relevant set was given),
+    with ``hit_users`` and ``hit_positions`` (1-based) the user and list position of each;
     ``repeat_pairs``: (m, 2) rows of each adjacent pair of equal keys in key order;
     ``train_rows``: rows whose pair is a training pair (``None`` without a training set).
     """
@@ -43,6 +46,8 @@ class Match:
     hit_rows: np.ndarray | None
     repeat_pairs: np.ndarray
     train_rows: np.ndarray | None
+    hit_users: np.ndarray | None = None
+    hit_positions: np.ndarray | None = None
 
 
 def match(lists: RankedLists, relevant: PairIndex | None, train: PairIndex | None) -> Match:
@@ -77,93 +82,107 @@ class _Merger:
         n_items = np.int64(lists.n_items)
         bounds = _user_blocks(lists.offsets, BLOCK_ROWS)
         key_bounds = bounds.astype(np.int64) * n_items
-        rel_at = np.searchsorted(self.relevant.keys, key_bounds) if self.relevant is not None else None
-        train_at = np.searchsorted(self.train.keys, key_bounds) if self.train is not None else None
-        hits, repeats, leaks = [], [], []
+        sides = [
+            (index.keys, np.searchsorted(index.keys, key_bounds), code)
+            for index, code in ((self.relevant, self.test_code), (self.train, self.train_code))
+            if index is not None
+        ]
+        hits: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        repeats, leaks = [], []
         for j in range(len(bounds) - 1):
-            parts = [self._list_values(int(bounds[j]), int(bounds[j + 1]))]
-            if rel_at is not None and self.relevant is not None:
-                keys = self.relevant.keys[rel_at[j] : rel_at[j + 1]]
-                parts.append((keys << self.b) | self.test_code)
-            if train_at is not None and self.train is not None:
-                keys = self.train.keys[train_at[j] : train_at[j + 1]]
-                parts.append((keys << self.b) | self.train_code)
-            merged = np.concatenate(parts) if len(parts) > 1 else parts[0]
-            merged.sort(kind="stable")  # sorted runs: a linear merge
+            a, z = int(lists.offsets[bounds[j]]), int(lists.offsets[bounds[j + 1]])
+            # One buffer per block: the sorted list values, then each side's sorted keys.
+            merged = np.empty(z - a + sum(int(at[j + 1] - at[j]) for _, at, _ in sides), dtype=np.int64)
+            self._list_values(int(bounds[j]), int(bounds[j + 1]), merged[: z - a])
+            end = z - a
+            for keys, at, code in sides:
+                part = merged[end : end + int(at[j + 1] - at[j])]
+                np.left_shift(keys[at[j] : at[j + 1]], self.b, out=part)
+                part |= code
+                end += len(part)
+            if sides:
+                merged.sort(kind="stable")  # sorted runs: a linear merge
             h, r, t = self._scan(merged)
             hits.append(h)
             repeats.append(r)
             leaks.append(t)
         empty = np.zeros(0, dtype=np.int64)
+        found: list[np.ndarray | None] = [None] * 3
+        if self.relevant is not None:
+            found = [np.concatenate([empty, *part]) for part in zip(*hits)] if hits else [empty] * 3
         return Match(
-            hit_rows=np.concatenate([empty, *hits]) if self.relevant is not None else None,
+            hit_rows=found[0],
             repeat_pairs=np.concatenate([empty.reshape(0, 2), *repeats]),
             train_rows=np.concatenate([empty, *leaks]) if self.train is not None else None,
+            hit_users=found[1],
+            hit_positions=found[2],
         )
 
-    def _list_values(self, ua: int, ub: int) -> np.ndarray:
-        """Merge values ``key << b | position`` of the lists of users ua..ub-1, in key order."""
+    def _list_values(self, ua: int, ub: int, out: np.ndarray) -> None:
+        """Write the merge values ``key << b | position`` of the lists of users ua..ub-1 to
+        ``out``, in key order (computed in place: no temporaries the size of a block)."""
         lists = self.lists
         offsets = lists.offsets[ua : ub + 1]
         a, z = int(offsets[0]), int(offsets[-1])
         user = lists.user[a:z]
-        values = combined_keys(user, lists.item[a:z], lists.n_items) << self.b
+        np.multiply(user, np.int64(lists.n_items), out=out)
+        out += lists.item[a:z]
+        out <<= self.b
         lens = np.diff(offsets)
         width = int(lens.max()) if z > a else 0
         if z > a and ((lens == width) | (lens == 0)).all():
-            values.reshape(-1, width)[...] |= np.arange(width)  # full lists: positions 0..K-1
+            out.reshape(-1, width)[...] |= np.arange(width)  # full lists: positions 0..K-1
         else:
-            values |= np.arange(a, z, dtype=np.int64) - lists.offsets[user]
-        return sort_groups(values, offsets)
+            out |= np.arange(a, z, dtype=np.int64) - lists.offsets[user]
+        sort_groups(out, offsets)
 
-    def _scan(self, merged: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(hit rows, repeated row pairs, training rows) of one merged block."""
-        b, width, mask = self.b, self.width, (1 << self.b) - 1
+    def _scan(
+        self, merged: np.ndarray
+    ) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], np.ndarray, np.ndarray]:
+        """((hit rows, users, positions), repeated row pairs, training rows) of one block."""
+        width, mask = self.width, (1 << self.b) - 1
         # Equal keys differ only in the low bits: two full passes find every adjacent pair,
-        # and only those few pairs are looked at further.
+        # and only those few pairs are looked at further. Within a key the order is list
+        # positions, then test, then train, and each side holds a key at most once: so what
+        # the second entry of a pair is settles what the first one is.
         at = np.flatnonzero((merged[1:] ^ merged[:-1]) <= mask)
-        first, second = merged[at] & mask, merged[at + 1] & mask
-        key = merged[at] >> b
-        listed = first < width
-        hit = listed & (second == self.test_code)
-        repeat = listed & (second < width)
-        hits = self._ascending(self._rows(key[hit], first[hit]))
-        repeats = np.stack(
-            (self._rows(key[repeat], first[repeat]), self._rows(key[repeat], second[repeat])), axis=1
-        )
+        value, after = merged[at], merged[1:][at]
+        second = after & mask
+        hits = self._hits(value[second == self.test_code])
+        repeat = second < width
+        repeats = np.stack((self._rows(value[repeat]), self._rows(after[repeat])), axis=1)
         leaks = np.zeros(0, dtype=np.int64)
         if self.train is not None:
             # A training entry follows its list entry directly, or after the test entry.
             to_train = second == self.train_code
-            direct = to_train & listed
-            via = to_train & (first == self.test_code)
-            before = at[via] - 1
-            ok = before >= 0
-            before = before[ok]
-            prev = merged[before]
-            via_list = ((prev >> b) == key[via][ok]) & ((prev & mask) < width)
-            rows = np.concatenate(
-                (
-                    self._rows(key[direct], first[direct]),
-                    self._rows(key[via][ok][via_list], prev[via_list] & mask),
-                )
-            )
-            leaks = np.sort(rows)
+            first = value & mask
+            direct = value[to_train & (first < width)]
+            via = at[to_train & (first == self.test_code)] - 1
+            prev = merged[via[via >= 0]]
+            via_list = ((prev ^ merged[via[via >= 0] + 1]) <= mask) & ((prev & mask) < width)
+            leaks = np.sort(np.concatenate((self._rows(direct), self._rows(prev[via_list]))))
         return hits, repeats, leaks
 
-    def _ascending(self, rows: np.ndarray) -> np.ndarray:
-        """Distinct rows of one block in ascending order, by marking them (no sort)."""
-        if not len(rows):
-            return rows
-        low = int(rows.min())
-        marked = np.zeros(int(rows.max()) - low + 1, dtype=bool)
-        marked[rows - low] = True
-        return np.flatnonzero(marked) + low
+    def _hits(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(rows ascending, users, 1-based positions) of a block's hit entries (key order).
 
-    def _rows(self, key: np.ndarray, position0: np.ndarray) -> np.ndarray:
-        """Ordered row of each (key, 0-based position) list entry."""
-        user = key // np.int64(self.lists.n_items)
-        return self.lists.offsets[user] + position0
+        Key order and row order both group the entries by ascending user, so the users and
+        list starts found in key order hold for the rows once these are put in order.
+        """
+        user = (values >> self.b) // np.int64(self.lists.n_items)
+        start = self.lists.offsets[user]
+        rows = start + (values & ((1 << self.b) - 1))
+        if len(rows):  # rows are distinct: marking them orders them without a sort
+            low = int(rows.min())
+            marked = np.zeros(int(rows.max()) - low + 1, dtype=bool)
+            marked[rows - low] = True
+            rows = np.flatnonzero(marked) + low
+        return rows, user, rows - start + 1
+
+    def _rows(self, values: np.ndarray) -> np.ndarray:
+        """Ordered row of each list entry's merge value ``key << b | 0-based position``."""
+        user = (values >> self.b) // np.int64(self.lists.n_items)
+        return self.lists.offsets[user] + (values & ((1 << self.b) - 1))
 
 
 def _user_blocks(offsets: np.ndarray, rows: int) -> np.ndarray:
@@ -181,9 +200,12 @@ def match_by_search(lists: RankedLists, relevant: PairIndex | None, train: PairI
     dup = np.flatnonzero(keys[1:] == keys[:-1])
     repeat_pairs = np.stack((order[dup], order[dup + 1]), axis=1)
     hit_rows = None
+    hit_users = hit_positions = None
     if relevant is not None:
         idx, found = relevant.find_in(keys)
         hit_rows = np.sort(order[idx[found]])
+        hit_users = lists.user[hit_rows]
+        hit_positions = hit_rows - lists.offsets[hit_users] + 1
     train_rows = None
     if train is not None:
         # Search the smaller sorted side in the larger one.
@@ -193,4 +215,4 @@ def match_by_search(lists: RankedLists, relevant: PairIndex | None, train: PairI
         else:
             seen_at = np.flatnonzero(train.contains_keys(keys))
         train_rows = np.sort(order[seen_at])
-    return Match(hit_rows, repeat_pairs, train_rows)
+    return Match(hit_rows, repeat_pairs, train_rows, hit_users, hit_positions)

@@ -79,11 +79,9 @@ class TopKData:
         self.starts = lists.offsets[self.users]
         self.lens = lists.counts[self.users]
         # Shared with validation when it was given the same relevant pairs (one pass).
-        hit_rows = lists.match(relevant).hit_rows
-        assert hit_rows is not None
-        self.hit_rows = hit_rows
-        self.h_user = lists.user[hit_rows]
-        self.h_pos = hit_rows - lists.offsets[self.h_user] + 1
+        found = lists.match(relevant)
+        assert found.hit_rows is not None and found.hit_users is not None and found.hit_positions is not None
+        self.hit_rows, self.h_user, self.h_pos = found.hit_rows, found.hit_users, found.hit_positions
         listed = lists.counts > 0
         report = dict(report)
         report.update(
