@@ -80,7 +80,7 @@ def _frame(z: Any, prefix: str) -> pd.DataFrame:
     cols = {c: z[f"{prefix}/{c}"] for c in COLUMNS if f"{prefix}/{c}" in z.files}
     if "user" not in cols or "item" not in cols:
         raise KeyError(f"part {prefix!r} has no user/item columns")
-    return pd.DataFrame(cols)
+    return pd.DataFrame(cols, copy=False)  # the arrays were just read: no second copy
 
 
 def load_dataset(path: Path) -> DatasetFields:

@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from omnirec_core.data.canon import compact
+from omnirec_core.data.canon import compact, take_rows
 from omnirec_core.data.dataset import RawData, RecSysDataSet
 from omnirec_core.errors import DataError, OmniRecError
 from omnirec_core.random import get_random_state, rng
@@ -89,7 +89,7 @@ def apply_rows(
             f"({len(df)} rows before){'; ' + empty_hint if empty_hint else ''}"
         )
     cols = [c for c in df.columns if c not in drop_columns]
-    sub = df[cols] if len(idx) == len(df) else df[cols].take(idx)
+    sub = df[cols] if len(idx) == len(df) else take_rows(df[cols], idx)
     canon = compact(sub, dataset.user_ids, dataset.item_ids)
     entry = {
         "step": step.name,

@@ -13,6 +13,7 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 import pandas as pd
 
+from omnirec_core.data.canon import take_rows
 from omnirec_core.data.dataset import FoldedData, RecSysDataSet, SplitData
 from omnirec_core.data.step import Step, is_int, is_real, require_raw, seed_entry
 from omnirec_core.errors import SplitError
@@ -231,5 +232,5 @@ def split_from_parts(splitter: Step, df: pd.DataFrame, part: np.ndarray, with_va
                 f"{int((part == DROP).sum())} dropped); adjust the sizes, or the data has too "
                 "few interactions per user for this split"
             )
-        frames[name] = df.take(idx).reset_index(drop=True)
+        frames[name] = take_rows(df, idx)
     return SplitData(frames["train"], frames["test"], frames.get("val"))
