@@ -274,7 +274,13 @@ def test_pending_reasons_are_reported_and_recorded_while_waiting(tmp_path: Path)
     assert all(s["attempts"][-1]["state"] == "FINISHED" for s in states(tmp_path / "ck"))
 
 
-def test_an_interrupted_run_records_its_cancelled_tasks_and_the_next_run_submits_them(tmp_path: Path) -> None:
+def test_an_interrupted_run_records_its_cancelled_tasks_and_the_next_run_submits_them(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    # A shell starts background jobs with SIGINT ignored, and then Python installs no
+    # handler: interrupt_main() would do nothing. Install Python's own for this test.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    request.addfinalizer(lambda: signal.signal(signal.SIGINT, previous))
     ckpt = tmp_path / "ck"
     ex = ScriptedEngine("Priority", None)
 

@@ -349,7 +349,15 @@ class Coordinator:
         thread = threading.Thread(target=drive, name="omnirec-executor", daemon=True)
         thread.start()
         try:
-            while (ev := events.get()) is not None:
+            while True:
+                try:
+                    # A timed wait: an interrupt raised without a real signal (a thread's
+                    # _thread.interrupt_main) is only seen when this thread wakes up.
+                    ev = events.get(timeout=0.5)
+                except queue.Empty:
+                    continue
+                if ev is None:
+                    break
                 self._on_event(ev, by_key, scorer, need_pairs)
         except BaseException:
             self.executor.cancel()
