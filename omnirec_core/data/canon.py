@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -249,17 +250,19 @@ def compact(df: pd.DataFrame, user_ids: np.ndarray, item_ids: np.ndarray) -> Can
 
     Ids keep their relative order; O(rows) with ``bincount`` (no sort), which matters at 25M rows.
     """
-    cols: dict[str, np.ndarray] = {}
+    if not df.index.equals(pd.RangeIndex(len(df))):
+        df = df.reset_index(drop=True)  # new id columns align by position
+    cols: dict[str, Any] = {c: df[c] for c in df.columns}
     kept: dict[str, np.ndarray] = {}
     for col, ids in (("user", user_ids), ("item", item_ids)):
         values = df[col].to_numpy()
         present = np.bincount(values, minlength=len(ids)) > 0
-        new_id = np.cumsum(present) - 1
-        cols[col] = new_id[values]
+        if present[: len(ids)].all():  # none of these ids went away: they stand as they are
+            kept[col] = ids
+            continue
+        cols[col] = (np.cumsum(present) - 1)[values]
         kept[col] = ids[present]
-    if not df.index.equals(pd.RangeIndex(len(df))):
-        df = df.reset_index(drop=True)  # other columns align by position, like the ids
-    # copy=False keeps the columns separate (no copy into one block per dtype); the other
+    # copy=False keeps the columns separate (no copy into one block per dtype); the input's
     # columns go in as Series so that copy-on-write still protects the input frame.
-    out = pd.DataFrame({c: cols[c] if c in cols else df[c] for c in df.columns}, copy=False)
+    out = pd.DataFrame(cols, copy=False)
     return Canonical(out, kept["user"], kept["item"])

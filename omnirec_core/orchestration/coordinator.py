@@ -44,6 +44,7 @@ from omnirec_core.orchestration.journal import (
 )
 from omnirec_core.orchestration.planning import (
     dataset_contexts,
+    dataset_fingerprints,
     dataset_keys,
     plan_jobs,
     safe_name,
@@ -124,7 +125,8 @@ class Coordinator:
             runners = validate_run(ds_list, config, evaluator)
         except OmniRecError as exc:
             raise SystemExit(f"omnirec: {exc}") from None
-        keys = dataset_keys(ds_list)
+        fingerprints = dataset_fingerprints(ds_list)
+        keys = dataset_keys(ds_list, fingerprints)
         ds_list, notes = unique_datasets(ds_list, keys)
         for note in notes:
             self._warn(note)
@@ -141,7 +143,7 @@ class Coordinator:
                 f"omnirec: {describe_os_error(exc, 'creating the temporary directory')}"
             ) from None
         try:
-            self._run(ds_list, keys, config, evaluator, runners, tmp)
+            self._run(ds_list, keys, config, evaluator, runners, tmp, fingerprints)
         except OSError as exc:  # a full disk, a file system gone read-only...
             raise SystemExit(f"omnirec: {describe_os_error(exc, 'writing')}") from None
         finally:
@@ -176,12 +178,13 @@ class Coordinator:
         evaluator: Evaluator,
         runners: dict[str, tuple[RunnerSpec, AlgorithmSpec]],
         tmp: Path,
+        fingerprints: dict[int, str],
     ) -> None:
         k = int(evaluator.max_k() or 0)
         need_pairs = bool(evaluator.needs_ratings())
         env_keys = {name: self._env_key(spec) for name, (spec, _) in runners.items()}
         try:
-            contexts = dataset_contexts(self.checkpoint_dir, datasets, keys)
+            contexts = dataset_contexts(self.checkpoint_dir, datasets, keys, fingerprints)
         except OmniRecError as exc:
             raise SystemExit(f"omnirec: {exc}") from None
         write_run_record(self, plan, evaluator, contexts)  # what was run, for reports

@@ -33,15 +33,26 @@ def safe_name(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.+-]+", "_", name) or "dataset"
 
 
-def dataset_key(ds: RecSysDataSet[Any]) -> str:
-    """Content key of a split dataset: its data, its lineage and the global seed."""
-    return short_hash(ds.fingerprint(), ds.lineage, get_random_state())
+def dataset_key(ds: RecSysDataSet[Any], fingerprint: str | None = None) -> str:
+    """Content key of a split dataset: its data, its lineage and the global seed.
+
+    ``fingerprint``: ``ds.fingerprint()`` when the caller has it already.
+    """
+    return short_hash(fingerprint or ds.fingerprint(), ds.lineage, get_random_state())
 
 
-def dataset_keys(datasets: list[RecSysDataSet[Any]]) -> dict[int, str]:
-    """Each dataset's :func:`dataset_key`, by object id: hashing 10M rows takes over a second,
-    so a run computes it once per dataset and hands the keys on."""
-    return {id(ds): dataset_key(ds) for ds in datasets}
+def dataset_fingerprints(datasets: list[RecSysDataSet[Any]]) -> dict[int, str]:
+    """Each dataset's fingerprint, by object id: hashing 10M rows takes a fraction of a
+    second, so a run computes it once per dataset and hands it on."""
+    return {id(ds): ds.fingerprint() for ds in datasets}
+
+
+def dataset_keys(
+    datasets: list[RecSysDataSet[Any]], fingerprints: dict[int, str] | None = None
+) -> dict[int, str]:
+    """Each dataset's :func:`dataset_key`, by object id (from ``fingerprints`` when given)."""
+    fps = fingerprints or {}
+    return {id(ds): dataset_key(ds, fps.get(id(ds))) for ds in datasets}
 
 
 def unique_datasets(
@@ -89,20 +100,26 @@ class DatasetContext:
 
 
 def dataset_contexts(
-    checkpoint_dir: Path, datasets: list[RecSysDataSet[Any]], keys: dict[int, str] | None = None
+    checkpoint_dir: Path,
+    datasets: list[RecSysDataSet[Any]],
+    keys: dict[int, str] | None = None,
+    fingerprints: dict[int, str] | None = None,
 ) -> list[DatasetContext]:
     """One context per dataset, its split files written (once) under the checkpoint directory.
 
-    ``keys``: the datasets' :func:`dataset_keys` when already computed.
+    ``keys`` and ``fingerprints``: the datasets' :func:`dataset_keys` and
+    :func:`dataset_fingerprints` when already computed.
     """
-    keys = dataset_keys(datasets) if keys is None else keys
+    fingerprints = fingerprints or {}
+    keys = dataset_keys(datasets, fingerprints) if keys is None else keys
     labels = dataset_labels([(ds.name, keys[id(ds)]) for ds in datasets])
     out = []
     for ds in datasets:
         key = keys[id(ds)]
         ds_dir = checkpoint_dir / f"{safe_name(ds.name)}-{key}"
         splits = [ds.data] if isinstance(ds.data, SplitData) else list(ds.data.folds)
-        write_dataset_record(ds_dir, ds, key)  # what the report shows: origin, steps, sizes
+        # What the report shows: origin, steps, sizes.
+        write_dataset_record(ds_dir, ds, key, fingerprints.get(id(ds)))
         out.append(
             DatasetContext(
                 name=ds.name,

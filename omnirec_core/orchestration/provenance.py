@@ -47,9 +47,11 @@ RUN_FORMAT = "omnirec-run"
 VERSION = 1
 
 
-def write_dataset_record(ds_dir: Path, dataset: RecSysDataSet[Any], key: str) -> Path:
+def write_dataset_record(
+    ds_dir: Path, dataset: RecSysDataSet[Any], key: str, fingerprint: str | None = None
+) -> Path:
     """Write ``dataset.json`` into ``ds_dir`` unless it is there already (same content key,
-    same record)."""
+    same record). ``fingerprint``: ``dataset.fingerprint()`` when the caller has it."""
     path = ds_dir / DATASET_FILE
     found = read_json(path)
     if found is not None and found.get("format") == DATASET_FORMAT and found.get("version") == VERSION:
@@ -73,7 +75,7 @@ def write_dataset_record(ds_dir: Path, dataset: RecSysDataSet[Any], key: str) ->
             "version": VERSION,
             "name": dataset.name,
             "key": key,
-            "fingerprint": dataset.fingerprint(),
+            "fingerprint": fingerprint or dataset.fingerprint(),
             "feedback": dataset.feedback,
             "origin": origin,
             "duplicates_dropped": meta.get("duplicates_dropped"),

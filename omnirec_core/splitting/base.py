@@ -185,7 +185,10 @@ def grouped_order(group: np.ndarray | None, keys: np.ndarray, n_groups: int = 1)
     if group is not None:
         packed |= group.astype(np.uint64) << np.uint64(64 - gbits)
     packed |= np.arange(n, dtype=np.uint64)
-    packed.sort()
+    # Canonical data comes in user order: then timsort, which merges the groups as runs,
+    # is about 3x faster than quicksort. The values are distinct, so the order is the same.
+    grouped = group is not None and n > 1 and bool((group[1:] >= group[:-1]).all())
+    packed.sort(kind="stable" if grouped else "quicksort")
     order = (packed & np.uint64((1 << ibits) - 1)).astype(np.int64)
     head = packed >> np.uint64(ibits)
     del packed
