@@ -245,10 +245,13 @@ def take_rows(df: pd.DataFrame, idx: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame({c: df[c].to_numpy()[idx] for c in df.columns}, copy=False)
 
 
-def compact(df: pd.DataFrame, user_ids: np.ndarray, item_ids: np.ndarray) -> Canonical:
+def compact(
+    df: pd.DataFrame, user_ids: np.ndarray, item_ids: np.ndarray, *, owned: bool = False
+) -> Canonical:
     """Re-number ids to 0..n-1 after rows were removed, keeping the original-id mapping.
 
     Ids keep their relative order; O(rows) with ``bincount`` (no sort), which matters at 25M rows.
+    ``owned``: ``df`` is the caller's to change (its id columns are renumbered in place).
     """
     if not df.index.equals(pd.RangeIndex(len(df))):
         df = df.reset_index(drop=True)  # new id columns align by position
@@ -260,7 +263,14 @@ def compact(df: pd.DataFrame, user_ids: np.ndarray, item_ids: np.ndarray) -> Can
         if present[: len(ids)].all():  # none of these ids went away: they stand as they are
             kept[col] = ids
             continue
-        cols[col] = (np.cumsum(present) - 1)[values]
+        new_id = np.cumsum(present) - 1
+        if owned and values.dtype == new_id.dtype and values.base is not None and values.base.flags.writeable:
+            # pandas hands out a read-only view of the column; the caller owns it, so write
+            # through. Each value is read before its own slot is written: in place is safe.
+            values.flags.writeable = True
+            cols[col] = np.take(new_id, values, out=values, mode="clip")
+        else:
+            cols[col] = new_id[values]
         kept[col] = ids[present]
     # copy=False keeps the columns separate (no copy into one block per dtype); the input's
     # columns go in as Series so that copy-on-write still protects the input frame.

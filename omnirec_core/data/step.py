@@ -89,8 +89,10 @@ def apply_rows(
             f"({len(df)} rows before){'; ' + empty_hint if empty_hint else ''}"
         )
     cols = [c for c in df.columns if c not in drop_columns]
-    sub = df[cols] if len(idx) == len(df) else take_rows(df[cols], idx)
-    canon = compact(sub, dataset.user_ids, dataset.item_ids)
+    if len(idx) == len(df):
+        canon = compact(df[cols], dataset.user_ids, dataset.item_ids)
+    else:  # the taken columns are new: compact may renumber them in place
+        canon = compact(take_rows(df[cols], idx), dataset.user_ids, dataset.item_ids, owned=True)
     entry = {
         "step": step.name,
         "params": step.params(),

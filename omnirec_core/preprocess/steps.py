@@ -139,7 +139,7 @@ class CorePruning(Step):
         small = dataset.n_users < 2**31 and dataset.n_items < 2**31
         u = user.astype(np.int32) if small else user
         i = item.astype(np.int32) if small else item
-        idx = np.arange(len(df))
+        idx: np.ndarray | None = None  # the kept rows; None: all of them
         rounds = 0
         while True:
             rounds += 1
@@ -153,12 +153,13 @@ class CorePruning(Step):
             if keep.all():
                 break
             # Shrink the working arrays so each further pass touches fewer rows.
-            idx, u, i = idx[keep], u[keep], i[keep]
+            idx = np.flatnonzero(keep) if idx is None else idx[keep]
+            u, i = u[keep], i[keep]
             if len(idx) == 0:
                 break
         return apply_rows(
             dataset,
-            idx,
+            np.arange(len(df)) if idx is None else idx,
             self,
             extra={"rounds": rounds},
             empty_hint=f"no user-{self.user_core}/item-{self.item_core} core exists; lower the thresholds",

@@ -181,19 +181,24 @@ def grouped_order(group: np.ndarray | None, keys: np.ndarray, n_groups: int = 1)
     kbits = 64 - gbits - ibits
     if kbits < 16:  # too little room for the key: exact two-key sort
         return np.lexsort((keys, group)) if group is not None else np.argsort(keys)
-    packed = (keys >> np.uint64(64 - kbits)) << np.uint64(ibits)
+    # In place where possible: at 10M rows each temporary is 80 MB of fresh memory.
+    packed = keys >> np.uint64(64 - kbits)
+    packed <<= np.uint64(ibits)
     if group is not None:
-        packed |= group.astype(np.uint64) << np.uint64(64 - gbits)
+        high = group.astype(np.uint64)
+        high <<= np.uint64(64 - gbits)
+        packed |= high
+        del high
     packed |= np.arange(n, dtype=np.uint64)
     # Canonical data comes in user order: then timsort, which merges the groups as runs,
     # is about 3x faster than quicksort. The values are distinct, so the order is the same.
     grouped = group is not None and n > 1 and bool((group[1:] >= group[:-1]).all())
     packed.sort(kind="stable" if grouped else "quicksort")
-    order = (packed & np.uint64((1 << ibits) - 1)).astype(np.int64)
-    head = packed >> np.uint64(ibits)
-    del packed
+    order = (packed & np.uint64((1 << ibits) - 1)).view(np.int64)  # row indices fit int64
+    head = packed
+    head >>= np.uint64(ibits)
     tie = head[1:] == head[:-1]
-    del head
+    del head, packed
     if tie.any():
         tied = np.zeros(n, dtype=bool)
         tied[1:] |= tie
@@ -219,8 +224,15 @@ def user_order(
     else:
         order = np.lexsort((keys, ts, user))
     starts = np.cumsum(counts) - counts
-    pos = np.arange(len(order), dtype=np.int64) - starts[user[order]]
+    pos = np.arange(len(order), dtype=np.int64)
+    pos -= np.repeat(starts, counts)  # the ordered rows' users ascend: no gather needed
     return order, pos, counts
+
+
+def sorted_users(counts: np.ndarray) -> np.ndarray:
+    """``user[order]`` for the ``order`` and ``counts`` of :func:`user_order`, without a
+    gather: the ordered rows hold each user's rows in turn."""
+    return np.repeat(np.arange(len(counts)), counts)
 
 
 def split_from_parts(splitter: Step, df: pd.DataFrame, part: np.ndarray, with_val: bool) -> SplitData:

@@ -21,6 +21,7 @@ from omnirec_core.splitting.base import (
     check_size,
     grouped_order,
     size_count,
+    sorted_users,
     split_from_parts,
     user_order,
 )
@@ -108,7 +109,7 @@ class UserCrossValidation(UserwiseSplitter):
         keys = pair_keys(user, df["item"].to_numpy(), n_items, salt)
         order, pos, counts = user_order(user, keys, n_users)
         short, info = self.short_users(counts)
-        us = user[order]
+        us = sorted_users(counts)
         # A random per-user offset spreads the remainder rows over all folds.
         offset = (id_keys(np.arange(n_users), salt) % np.uint64(self.folds)).astype(np.int64)
         sorted_fold = (pos + offset[us]) % self.folds

@@ -21,6 +21,7 @@ from omnirec_core.splitting.base import (
     check_size,
     fmt_size,
     size_count,
+    sorted_users,
     split_from_parts,
     user_order,
 )
@@ -118,7 +119,7 @@ class UserHoldout(UserwiseSplitter):
             n_val -= from_val
             excess -= from_val
         n_test = n_test - excess
-        us = user[order]
+        us = sorted_users(counts)
         cut_test = n_test[us]
         sorted_part = np.where(pos < cut_test, TEST, np.where(pos < cut_test + n_val[us], VAL, TRAIN)).astype(
             np.int8
@@ -161,7 +162,7 @@ class LeaveOneOut(UserwiseSplitter):
         ts = df["timestamp"].to_numpy() if "timestamp" in df.columns else None
         order, pos, counts = user_order(user, _keys(self.name, df, n_items), n_users, ts)
         short, info = self.short_users(counts)
-        us = user[order]
+        us = sorted_users(counts)
         from_end = counts[us] - 1 - pos
         sorted_part = np.where(
             from_end < self.n,
