@@ -144,6 +144,12 @@ def run_framework(
     rows[-1]["framework_s"] = phase.framework_s
     rows[-1]["runner_peak_mib"] = max((j.get("peak_rss_mib") or 0.0 for j in jobs), default=None)
     rows[-1]["runner_start_s"] = max((t.get("runner_start_s", 0.0) for t in timings), default=0.0)
+    # Inside the runner but outside the handlers: reading the split, writing the lists, messages.
+    rows[-1]["runner_io_s"] = sum(
+        t.get(f"{p}_wall_s", 0.0) - t.get(f"{p}_handler_s", 0.0) for t in timings for p in ("fit", "predict")
+    )
+    evals = _eval_seconds(ckpt)
+    rows[-1]["eval_s"] = sum(evals.get(j["key"], 0.0) for j in jobs if "key" in j)
 
 
 def search(ckpt: Path, ds: Any, trials: int, envs: EnvManager) -> dict[str, float]:
@@ -191,6 +197,14 @@ def report(rows: list[dict[str, Any]], eval_s: float) -> None:
             f"{r['phase']:48s} {r['wall_s']:8.2f} {r['framework_s']:12.2f} {own:8.2f} "
             f"{100 * own / r['wall_s']:6.1f} {r['rss_growth_mib']:9.0f} {runner:>10s}"
         )
+    print("\nown time of each run: runner start + runner I/O (outside the handlers) + evaluation + the rest")
+    for r in rows:
+        if "runner_io_s" in r:
+            rest = r["wall_s"] - r["framework_s"] - r["runner_start_s"] - r["runner_io_s"] - r["eval_s"]
+            print(
+                f"  {r['phase'].split(':')[0]:40s} {r['runner_start_s']:5.2f} + {r['runner_io_s']:5.2f} + "
+                f"{r['eval_s']:5.2f} + {rest:5.2f}"
+            )
     own = total - framework
     print(
         f"{'total':48s} {total:8.2f} {framework:12.2f} {own:8.2f} {100 * own / total:6.1f}\n"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import mmap
 import zipfile
 from pathlib import Path
 
@@ -376,6 +377,41 @@ def test_a_part_missing_its_id_column_is_corrupt(tmp_path: Path) -> None:
                 zout.writestr(name, blob)
     with pytest.raises(DataError, match="corrupt"):
         RecSysDataSet.load(path)
+
+
+def test_a_flipped_bit_in_a_column_is_caught(tmp_path: Path) -> None:
+    path = RecSysDataSet.from_dataframe(_random(), "t").save(tmp_path / "t.npz")
+    with zipfile.ZipFile(path) as zf:
+        info = zf.getinfo("raw/item.npy")
+    data = bytearray(path.read_bytes())
+    data[info.header_offset + info.compress_size] ^= 0x01  # inside the member, near its end
+    path.write_bytes(bytes(data))
+    with pytest.raises(DataError, match="corrupt or truncated"):
+        RecSysDataSet.load(path)
+
+
+def test_a_loaded_dataset_is_mapped_but_changes_stay_in_memory(tmp_path: Path) -> None:
+    path = RecSysDataSet.from_dataframe(_random(), "t").save(tmp_path / "t.npz")
+    before = path.read_bytes()
+    ds = RecSysDataSet.load(path)
+    base = ds.data.df["user"].to_numpy()
+    while isinstance(base, np.ndarray):
+        base = base.base
+    assert isinstance(base, mmap.mmap)  # no copy into fresh memory
+    ds.data.df.loc[0, "user"] = 7  # writable like any frame; the file is untouched
+    assert ds.data.df["user"].iloc[0] == 7 and path.read_bytes() == before
+    again = RecSysDataSet.load(path)
+    pd.testing.assert_frame_equal(again.data.df, RecSysDataSet.from_dataframe(_random(), "t").data.df)
+
+
+def test_a_compressed_archive_is_read_too(tmp_path: Path) -> None:
+    path = RecSysDataSet.from_dataframe(_df()).save(tmp_path / "d.npz")
+    with np.load(path) as z:
+        arrays = {name: z[name] for name in z.files}
+    np.savez_compressed(tmp_path / "c.npz", **arrays)
+    pd.testing.assert_frame_equal(
+        RecSysDataSet.load(tmp_path / "c.npz").data.df, RecSysDataSet.load(path).data.df
+    )
 
 
 def test_garbage_file_is_a_clear_error(tmp_path: Path) -> None:

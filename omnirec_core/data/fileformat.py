@@ -7,10 +7,16 @@ named ``<part>/<column>`` (parts: ``raw``, ``train``, ``val``, ``test``, ``fold<
 
 from __future__ import annotations
 
+import io
 import json
+import math
+import mmap
+import os
+import struct
 import zipfile
+import zlib
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 import pandas as pd
@@ -76,11 +82,81 @@ def save_dataset(ds: DatasetFields | Any, path: Path) -> Path:
     return path
 
 
+class _NotMappable(Exception):
+    """The archive is not a plain stored ``.npz`` of plain arrays: numpy reads it instead."""
+
+
+class _MappedArchive:
+    """The arrays of an uncompressed ``.npz``, mapped from the file copy-on-write.
+
+    A large dataset loads without copying its columns into fresh memory (their pages are
+    the page cache's until written to; writes stay private). Each member's CRC-32 is
+    checked as ``np.load`` would, so a damaged file is still refused.
+    """
+
+    def __init__(self, fh: IO[bytes]) -> None:
+        with zipfile.ZipFile(fh) as zf:
+            infos = zf.infolist()
+        members = {}
+        for info in infos:
+            if info.compress_type != zipfile.ZIP_STORED or not info.filename.endswith(".npy"):
+                raise _NotMappable(info.filename)
+            members[info.filename[: -len(".npy")]] = info
+        self._members = members
+        self.files = list(members)
+        self._map = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_COPY)
+
+    def __enter__(self) -> _MappedArchive:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass  # the arrays keep the mapping alive; it closes when the last one goes
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        info, mm = self._members[name], self._map
+        at = info.header_offset
+        if mm[at : at + 4] != b"PK\x03\x04":
+            raise zipfile.BadZipFile(f"no local header for {info.filename!r}")
+        name_len, extra_len = struct.unpack("<HH", mm[at + 26 : at + 30])
+        start = at + 30 + name_len + extra_len
+        end = start + info.file_size
+        if end > len(mm):
+            raise EOFError(f"{info.filename!r} runs past the end of the file")
+        with memoryview(mm) as view:
+            if zlib.crc32(view[start:end]) != info.CRC:
+                raise zipfile.BadZipFile(f"Bad CRC-32 for file {info.filename!r}")
+        head = io.BytesIO(mm[start : min(end, start + 65_600)])  # magic + the largest header
+        version = np.lib.format.read_magic(head)
+        if version == (1, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_1_0(head)
+        elif version == (2, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_2_0(head)
+        else:
+            raise ValueError(f"{info.filename!r}: npy format version {version} is not read here")
+        if dtype.hasobject:
+            raise ValueError(f"{info.filename!r} holds Python objects (pickles are not read)")
+        offset = start + head.tell()
+        if offset + math.prod(shape) * dtype.itemsize > end:
+            raise EOFError(f"{info.filename!r} is shorter than its header says")
+        return np.ndarray(shape, dtype=dtype, buffer=mm, offset=offset, order="F" if fortran else "C")
+
+
+def _open_archive(fh: IO[bytes]) -> Any:
+    """The dataset file's arrays: mapped when it is a plain stored ``.npz`` (as omnirec
+    writes them) on a POSIX system, else read by ``np.load``."""
+    if os.name == "posix":
+        try:
+            return _MappedArchive(fh)
+        except (_NotMappable, zipfile.BadZipFile, ValueError, OSError):
+            fh.seek(0)  # something else: numpy reads it (and names what is wrong)
+    return np.load(fh, allow_pickle=False)
+
+
 def _frame(z: Any, prefix: str) -> pd.DataFrame:
     cols = {c: z[f"{prefix}/{c}"] for c in COLUMNS if f"{prefix}/{c}" in z.files}
     if "user" not in cols or "item" not in cols:
         raise KeyError(f"part {prefix!r} has no user/item columns")
-    return pd.DataFrame(cols, copy=False)  # the arrays were just read: no second copy
+    return pd.DataFrame(cols, copy=False)  # the arrays are this frame's: no second copy
 
 
 def load_dataset(path: Path) -> DatasetFields:
@@ -92,8 +168,8 @@ def load_dataset(path: Path) -> DatasetFields:
     try:
         # Our own handle: np.load leaks the file it opened when the zip is corrupt.
         with open(path, "rb") as fh:
-            loaded = np.load(fh, allow_pickle=False)
-            if not isinstance(loaded, np.lib.npyio.NpzFile):  # a bare .npy array
+            loaded = _open_archive(fh)
+            if isinstance(loaded, np.ndarray):  # a bare .npy array
                 raise DataError(f"{path} is not an omnirec dataset file (a plain numpy array)")
             with loaded as z:
                 if "__meta__" not in z.files:

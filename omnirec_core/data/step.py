@@ -112,13 +112,17 @@ _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
 
 
-def _mix(x: np.ndarray) -> np.ndarray:
-    """splitmix64's finaliser: a bijection on uint64 that scrambles every bit."""
-    x = x ^ (x >> np.uint64(30))
-    x *= _M1
-    x ^= x >> np.uint64(27)
-    x *= _M2
-    x ^= x >> np.uint64(31)
+def _mix(x: np.ndarray, inplace: bool = False) -> np.ndarray:
+    """splitmix64's finaliser: a bijection on uint64 that scrambles every bit (of ``x``
+    itself when ``inplace``; one scratch array either way, not one per step)."""
+    if not inplace:
+        x = x.copy()
+    t = np.empty_like(x)
+    for shift, mul in ((30, _M1), (27, _M2), (31, None)):
+        np.right_shift(x, np.uint64(shift), out=t)
+        x ^= t
+        if mul is not None:
+            x *= mul
     return x
 
 
@@ -137,16 +141,21 @@ def pair_keys(
     any order gets the same sample or split. Distinct pairs get distinct keys (the mix
     is a bijection), so ordering by key is a total, tie-free random order.
     """
-    x = user.astype(np.uint64) * np.uint64(max(n_items, 1)) + item.astype(np.uint64)
+    x = user.astype(np.uint64)
+    x *= np.uint64(max(n_items, 1))
+    # Ids are >= 0: an int64 column seen as uint64 holds the same numbers (no copy).
+    x += item.view(np.uint64) if item.dtype == np.int64 else item.astype(np.uint64)
     x ^= salt[0]
-    x = _mix(x)
+    _mix(x, inplace=True)
     x ^= salt[1]
-    return _mix(x)
+    return _mix(x, inplace=True)
 
 
 def id_keys(ids: np.ndarray, salt: tuple[np.uint64, np.uint64]) -> np.ndarray:
     """A seeded pseudo-random uint64 key per id (for per-user random offsets)."""
-    return _mix(_mix(ids.astype(np.uint64) ^ salt[0]) ^ salt[1])
+    x = _mix(ids.astype(np.uint64) ^ salt[0], inplace=True)
+    x ^= salt[1]
+    return _mix(x, inplace=True)
 
 
 def seed_entry() -> dict[str, int]:

@@ -120,10 +120,17 @@ class UserHoldout(UserwiseSplitter):
             excess -= from_val
         n_test = n_test - excess
         us = sorted_users(counts)
-        cut_test = n_test[us]
-        sorted_part = np.where(pos < cut_test, TEST, np.where(pos < cut_test + n_val[us], VAL, TRAIN)).astype(
-            np.int8
-        )
+        # Rank within the user decides: test, then validation, then train.
+        cut = n_test[us]
+        sorted_part = np.full(len(pos), TRAIN, dtype=np.int8)
+        sorted_part[pos < cut] = TEST
+        if self.val_size:
+            at_val = pos >= cut
+            cut += n_val[us]
+            at_val &= pos < cut
+            sorted_part[at_val] = VAL
+            del at_val
+        del cut
         part = self.unsort(order, sorted_part, short[us])
         return split_from_parts(self, df, part, bool(self.val_size)), info
 
