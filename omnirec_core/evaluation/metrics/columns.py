@@ -88,17 +88,16 @@ class PairIndex:
     to evaluate many algorithms without re-sorting the training pairs each time.
     """
 
-    def __init__(self, keys: np.ndarray, n_items: int, users: np.ndarray | None = None) -> None:
+    def __init__(self, keys: np.ndarray, n_items: int) -> None:
         self.keys = keys
         self.n_items = int(n_items)
-        self._users = users  # the user of each key, when the caller has it at hand
         self._user_counts: np.ndarray | None = None
 
     @classmethod
     def from_arrays(cls, user: np.ndarray, item: np.ndarray, n_items: int) -> PairIndex:
         keys = combined_keys(user, item, n_items)
         if len(keys) > 1 and (keys[1:] > keys[:-1]).all():
-            return cls(keys, n_items, user)  # split parts come sorted and unique: one pass
+            return cls(keys, n_items)  # split parts come sorted and unique: one pass
         # Stable sort: tables grouped by user are nearly sorted, which timsort exploits.
         keys = np.sort(keys, kind="stable")
         if len(keys) > 1:
@@ -137,10 +136,11 @@ class PairIndex:
         return idx, sorted_keys[idx] == self.keys
 
     def user_counts(self, n_users: int) -> np.ndarray:
-        """Number of pairs of each user 0..n_users-1 (the keys are sorted: no division)."""
+        """Number of pairs of each user 0..n_users-1 (from the run lengths of the sorted keys' users)."""
         if self._user_counts is None or len(self._user_counts) != n_users:
-            if self._users is not None and (not len(self._users) or self._users[-1] < n_users):
-                self._user_counts = sorted_counts(self._users, n_users)
+            if not len(self.keys) or self.keys[-1] < n_users * self.n_items:
+                # The keys' users ascend: their run lengths (cheaper than a search per user).
+                self._user_counts = sorted_counts(self.keys // np.int64(self.n_items), n_users)
             else:
                 bounds = np.arange(n_users + 1, dtype=np.int64) * np.int64(self.n_items)
                 self._user_counts = np.diff(np.searchsorted(self.keys, bounds))
