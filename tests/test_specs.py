@@ -23,6 +23,10 @@ from omnirec_core import NO_DEFAULT, AlgorithmSpec, Param
         (Param("flag", bool), 1, "must be true or false, got 1"),
         (Param("k", int), None, "must be an integer, got None"),
         (Param("dims", list), 64, "must be a list, got 64"),
+        (Param("lr", float, low=0, low_open=True), 0.0, "must be a number > 0, got 0.0"),
+        (Param("p", float, low=0, high=1, high_open=True), 1, "must be a number in [0, 1), got 1"),
+        (Param("p", float, low=0, high=1, low_open=True), 0, "must be a number in (0, 1], got 0"),
+        (Param("x", float, high=2, high_open=True), 2.0, "must be a number < 2, got 2.0"),
     ],
 )
 def test_param_rejects_with_a_clear_message(param: Param, value: object, message: str) -> None:
@@ -39,6 +43,8 @@ def test_param_rejects_with_a_clear_message(param: Param, value: object, message
         (Param("sim", str, choices=("cosine", "jaccard")), "jaccard"),
         (Param("any"), {"x": [1, 2]}),
         (Param("dims", (int, list)), [64, 32]),
+        (Param("lr", float, low=0, low_open=True), 1e-12),
+        (Param("p", float, low=0, high=1, high_open=True), 0),
     ],
 )
 def test_param_accepts_valid_values(param: Param, value: object) -> None:

@@ -121,8 +121,9 @@ class Param:
 
     ``type`` is ``int``, ``float``, ``bool``, ``str``, ``list``, ``dict`` or a tuple of them
     (``None``: any value); ``float`` accepts integers, ``int`` never accepts ``True``.
-    ``low``/``high`` are inclusive bounds for numbers, ``choices`` the allowed values,
-    ``nullable`` allows ``None``. ``default`` is the value the runner uses when the key is
+    ``low``/``high`` are bounds for numbers, inclusive unless ``low_open``/``high_open``
+    (a learning rate is ``low=0.0, low_open=True``: any number above 0), ``choices`` the
+    allowed values, ``nullable`` allows ``None``. ``default`` is the value the runner uses when the key is
     absent; the coordinator merges it into every config before keying and seeding a job.
     """
 
@@ -134,6 +135,8 @@ class Param:
     choices: tuple[Any, ...] | None = None
     nullable: bool = False
     description: str = ""
+    low_open: bool = False
+    high_open: bool = False
 
     @property
     def types(self) -> tuple[builtins.type, ...]:
@@ -148,11 +151,12 @@ class Param:
         else:
             text = " or ".join(_TYPE_WORDS.get(t, t.__name__) for t in self.types) or "any value"
             if self.low is not None and self.high is not None:
-                text += f" in [{_fmt(self.low)}, {_fmt(self.high)}]"
+                left, right = "(" if self.low_open else "[", ")" if self.high_open else "]"
+                text += f" in {left}{_fmt(self.low)}, {_fmt(self.high)}{right}"
             elif self.low is not None:
-                text += f" ≥ {_fmt(self.low)}"
+                text += f" {'>' if self.low_open else '≥'} {_fmt(self.low)}"
             elif self.high is not None:
-                text += f" ≤ {_fmt(self.high)}"
+                text += f" {'<' if self.high_open else '≤'} {_fmt(self.high)}"
         return text + (" (or null)" if self.nullable else "")
 
     def problem(self, value: Any) -> str | None:
@@ -167,8 +171,8 @@ class Param:
             return bad
         if not _is_number(value):
             return None
-        below = self.low is not None and value < self.low
-        above = self.high is not None and value > self.high
+        below = self.low is not None and (value < self.low or (self.low_open and value == self.low))
+        above = self.high is not None and (value > self.high or (self.high_open and value == self.high))
         return bad if value != value or below or above else None
 
 

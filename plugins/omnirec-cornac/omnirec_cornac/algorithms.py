@@ -44,6 +44,11 @@ def _num(
     return Param(name, float, default=default, low=low, high=high, description=what)
 
 
+def _rate(name: str, default: float, what: str = "") -> Param:
+    """A step size: any number above 0 (at 0 nothing is learnt)."""
+    return Param(name, float, default=default, low=0.0, low_open=True, description=what)
+
+
 def _flag(name: str, default: bool, what: str = "") -> Param:
     return Param(name, bool, default=default, description=what)
 
@@ -60,7 +65,7 @@ def _sgd(k: int, max_iter: int, lr: float, reg: float) -> tuple[Param, ...]:
     return (
         _int("k", k, what="latent factors"),
         _int("max_iter", max_iter, what="epochs"),
-        _num("learning_rate", lr, what="SGD step size"),
+        _rate("learning_rate", lr, what="SGD step size"),
         _num("lambda_reg", reg, what="L2 penalty"),
     )
 
@@ -87,7 +92,7 @@ def _ncf(*extra: Param) -> tuple[Param, ...]:
         _int("num_epochs", 20, what="epochs"),
         _int("batch_size", 256),
         _int("num_neg", 4, low=0, what="negative samples per positive"),
-        _num("lr", 0.001, what="learning rate"),
+        _rate("lr", 0.001, what="learning rate"),
         _choice("learner", "adam", ("adam", "rmsprop", "adagrad", "sgd"), "optimiser"),
         Param("early_stopping", dict, default=None, nullable=True,
               description="{min_delta, patience} on the validation part (needs one)"),
@@ -98,7 +103,7 @@ def _ibpr() -> tuple[Param, ...]:
     return (
         _int("k", 20, what="latent factors"),
         _int("max_iter", 100, what="epochs"),
-        _num("learning_rate", 0.05),
+        _rate("learning_rate", 0.05),
         _num("lamda", 0.001, what="L2 penalty (Cornac's spelling)"),
         _int("batch_size", 100),
     )
@@ -126,7 +131,7 @@ MODELS: dict[str, Model] = {
     "BaselineOnly": Model(
         (
             _int("max_iter", 20, what="epochs"),
-            _num("learning_rate", 0.01),
+            _rate("learning_rate", 0.01),
             _num("lambda_reg", 0.02),
             _flag("early_stop", False, "stop when the training loss stops improving"),
         ),
@@ -144,7 +149,7 @@ MODELS: dict[str, Model] = {
             _choice("backend", "cpu", ("cpu", "pytorch"), "Cython SGD or PyTorch"),
             _choice("optimizer", "sgd", ("sgd", "adam", "rmsprop", "adagrad"), "PyTorch backend only"),
             _int("max_iter", 20, what="epochs"),
-            _num("learning_rate", 0.01),
+            _rate("learning_rate", 0.01),
             _int("batch_size", 256, what="PyTorch backend only"),
             _num("lambda_reg", 0.02),
             _num("dropout", 0.0, high=1.0, what="embedding dropout, PyTorch backend only"),
@@ -159,7 +164,7 @@ MODELS: dict[str, Model] = {
         (
             _int("k", 5, what="latent factors"),
             _int("max_iter", 100, what="epochs"),
-            _num("learning_rate", 0.001),
+            _rate("learning_rate", 0.001),
             _num("gamma", 0.9, high=1.0, what="momentum"),
             _num("lambda_reg", 0.001),
             _choice("variant", "non_linear", ("linear", "non_linear"), "sigmoid link or not"),
@@ -181,7 +186,7 @@ MODELS: dict[str, Model] = {
         (
             _int("k", 15, what="latent factors"),
             _int("max_iter", 50, what="epochs"),
-            _num("learning_rate", 0.005),
+            _rate("learning_rate", 0.005),
             _num("lambda_reg", 0.0),
             _num("lambda_u", 0.06),
             _num("lambda_v", 0.06),
@@ -213,7 +218,7 @@ MODELS: dict[str, Model] = {
             _num("lambda_v", 0.01),
             _num("a", 1.0, what="confidence of observed interactions"),
             _num("b", 0.01, what="confidence of unobserved ones"),
-            _num("learning_rate", 0.001),
+            _rate("learning_rate", 0.001),
             _int("batch_size", 128, what="items per batch"),
             _int("max_iter", 100, what="epochs"),
         ),
@@ -260,7 +265,7 @@ MODELS: dict[str, Model] = {
             _choice("likelihood", "mult", ("mult", "bern", "gaus", "pois"), "likelihood"),
             _int("n_epochs", 100),
             _int("batch_size", 100),
-            _num("learning_rate", 0.001),
+            _rate("learning_rate", 0.001),
             _num("beta", 1.0, what="KL weight"),
         ),
         IMPLICIT,
@@ -282,7 +287,7 @@ MODELS: dict[str, Model] = {
                 description="fixed KL weight (null: scaled by user activity)",
             ),
             _num("gamma", 0.005, what="KL scale"),
-            _num("lr", 0.0005, what="learning rate"),
+            _rate("lr", 0.0005, what="learning rate"),
             _int("n_epochs", 50),
             _int("n_enc_epochs", 3, what="encoder epochs per epoch"),
             _int("n_dec_epochs", 1, what="decoder epochs per epoch"),
@@ -302,7 +307,7 @@ MODELS: dict[str, Model] = {
             _choice("likelihood", "pois", ("bern", "gaus", "pois"), "likelihood"),
             _int("n_epochs", 100),
             _int("batch_size", 100),
-            _num("learning_rate", 0.001),
+            _rate("learning_rate", 0.001),
             _num("beta_kl", 1.0, what="KL weight"),
         ),
         BOTH,

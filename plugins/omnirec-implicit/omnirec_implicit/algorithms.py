@@ -28,7 +28,7 @@ def _iterations(default: int, what: str) -> Param:
 
 
 def _learning_rate(default: float) -> Param:
-    return Param("learning_rate", float, default=default, low=0.0, description="SGD step size")
+    return Param("learning_rate", float, default=default, low=0.0, low_open=True, description="SGD step size")
 
 
 def _regularization(default: float) -> Param:

@@ -55,7 +55,7 @@ def test_bad_configs_fail_before_training_with_the_fix(in_env, tiny_split: Path,
     assert not any(x["ok"] for x in v[1:])
     assert not any(x["wrote"] for x in v[1:])  # refused before the job dir was touched
     assert "factors must be an integer ≥ 1, got 'many'" in v[1]["error"]
-    assert "learning_rate must be a number ≥ 0, got -0.1" in v[2]["error"]
+    assert "learning_rate must be a number > 0, got -0.1" in v[2]["error"]
     assert "'k1'" in v[3]["error"] and "Valid keys: K, K1, B." in v[3]["error"]
     assert "neg_prop must be an integer ≥ 0, got 2.5" in v[4]["error"]
     assert "Available: AlternatingLeastSquares" in v[5]["error"]

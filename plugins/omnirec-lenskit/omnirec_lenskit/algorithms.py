@@ -35,7 +35,7 @@ OVERRIDES: dict[str, dict[str, Any]] = {}
 
 # Strict bounds (LensKit's ``Gt(0)``) cannot be written as a Param's inclusive ``low``;
 # those keys are declared ``low=0`` and LensKit's own validation in the worker refuses 0.
-_GT0 = " (> 0; 0 is refused by LensKit's validation)"
+_GT0 = " (LensKit's own validation refuses 0)"
 
 
 def _count(name: str, default: int, what: str, low: int = 1) -> Param:
@@ -43,7 +43,12 @@ def _count(name: str, default: int, what: str, low: int = 1) -> Param:
 
 
 def _positive(name: str, default: float, what: str) -> Param:
-    return Param(name, float, default=default, low=0.0, description=what + _GT0)
+    return Param(name, float, default=default, low=0.0, low_open=True, description=what + _GT0)
+
+
+def _rate(name: str, default: float, what: str) -> Param:
+    """A step size: any number above 0 (at 0 nothing is learnt)."""
+    return Param(name, float, default=default, low=0.0, low_open=True, description=what)
 
 
 def _nonneg(name: str, default: float, what: str) -> Param:
@@ -114,7 +119,7 @@ def _flexmf(reg: float, reg_method: str) -> tuple[Param, ...]:
     return (
         *_embedding(64),
         _count("batch_size", 8192, "training batch size"),
-        _nonneg("learning_rate", 0.01, "Adam learning rate"),
+        _rate("learning_rate", 0.01, "Adam learning rate"),
         _count("epochs", 10, "training epochs"),
         _nonneg("regularization", reg, "regularisation strength"),
         Param(

@@ -135,7 +135,7 @@ def test_search_spaces_lie_inside_the_declared_params(spec: RunnerSpec) -> None:
 @pytest.mark.parametrize(
     ("name", "config", "message"),
     [
-        ("LensKit.EASEScorer", {"regularization": "abc"}, "LensKit.EASEScorer: regularization must be a number ≥ 0, got 'abc'"),
+        ("LensKit.EASEScorer", {"regularization": "abc"}, "LensKit.EASEScorer: regularization must be a number > 0, got 'abc'"),
         ("LensKit.EASEScorer", {"lambda": 5.0}, "does not accept config key(s) 'lambda'. Valid keys: regularization."),
         ("LensKit.ItemKNNScorer", {"max_nbrs": 0}, "max_nbrs must be an integer ≥ 1, got 0"),
         ("LensKit.ItemKNNScorer", {"nnbrs": 30}, "does not accept config key(s) 'nnbrs'."),

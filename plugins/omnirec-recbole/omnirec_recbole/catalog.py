@@ -599,7 +599,14 @@ def _training_params() -> tuple[Param, ...]:
     return (
         count("epochs", "training epochs (RecBole's default: 300)"),
         count("train_batch_size", "training batch size"),
-        Param("learning_rate", float, default=d["learning_rate"], low=0.0, description="learning rate"),
+        Param(
+            "learning_rate",
+            float,
+            default=d["learning_rate"],
+            low=0.0,
+            low_open=True,
+            description="learning rate",
+        ),
         count("eval_step", "epochs between two validations"),
         count("stopping_step", "validations without improvement before stopping early"),
         Param(

@@ -140,7 +140,7 @@ def test_training_keys_refused_for_closed_form_models():
     [
         ("BPR", {"epochs": 0}, "epochs must be an integer ≥ 1, got 0"),
         ("BPR", {"epochs": 2.5}, "epochs must be an integer ≥ 1, got 2.5"),
-        ("BPR", {"learning_rate": -1}, "learning_rate must be a number ≥ 0, got -1"),
+        ("BPR", {"learning_rate": -1}, "learning_rate must be a number > 0, got -1"),
         ("BPR", {"embedding_size": "big"}, "embedding_size must be an integer ≥ 1, got 'big'"),
         ("ItemKNN", {"knn_method": "items"}, "knn_method must be one of 'item', 'user', got 'items'"),
         ("NeuMF", {"mlp_hidden_size": 64}, "mlp_hidden_size must be a list or tuple, got 64"),
@@ -210,7 +210,7 @@ def tiny_implicit():
 @pytest.mark.parametrize(
     ("name", "config", "message"),
     [
-        ("RecBole.BPR", {"learning_rate": "abc"}, "RecBole.BPR: learning_rate must be a number ≥ 0, got 'abc'"),
+        ("RecBole.BPR", {"learning_rate": "abc"}, "RecBole.BPR: learning_rate must be a number > 0, got 'abc'"),
         ("RecBole.LightGCN", {"n_layers": 0}, "n_layers must be an integer ≥ 1, got 0"),
         ("RecBole.EASE", {"epochs": 5}, "RecBole.EASE does not accept config key(s) 'epochs'"),
         ("RecBole.BPR", {"seed": 5}, "RecBole.BPR does not accept config key(s) 'seed'"),

@@ -22,6 +22,11 @@ def _count(name: str, default: int, what: str) -> Param:
     return Param(name, int, default=default, low=1, description=what)
 
 
+def _rate(name: str, default: float, what: str) -> Param:
+    """A step size: any number above 0 (at 0 nothing is learnt)."""
+    return Param(name, float, default=default, low=0.0, low_open=True, description=what)
+
+
 def _nonneg(name: str, default: float, what: str) -> Param:
     return Param(name, float, default=default, low=0.0, description=what)
 
@@ -102,7 +107,7 @@ def _torch(criterion: str, min_improvement: float, epochs: int, what_epochs: str
 def _vae(lr: float) -> tuple[Param, ...]:
     return (
         _count("batch_size", 500, "users per batch"),
-        _nonneg("learning_rate", lr, "Adam learning rate"),
+        _rate("learning_rate", lr, "Adam learning rate"),
         _count("dim_bottleneck_layer", 200, "latent dimension"),
         _count("dim_hidden_layer", 600, "hidden layer size"),
         Param("dropout", float, default=0.5, low=0.0, high=1.0, description="input dropout probability"),
@@ -178,7 +183,7 @@ PARAMS: dict[str, tuple[Param, ...]] = {
         _nonneg("lambda_h", 0.0, "L2 penalty on user factors"),
         _nonneg("lambda_w", 0.0, "L2 penalty on item factors"),
         _count("batch_size", 1000, "samples per batch"),
-        _nonneg("learning_rate", 0.01, "Adagrad learning rate"),
+        _rate("learning_rate", 0.01, "Adagrad learning rate"),
         _optional_count("sample_size", "training samples per epoch (null: one per interaction)"),
         *_torch("bpr", 0.01, 20, "training epochs"),
     ),
