@@ -103,6 +103,7 @@ def _als(default_reg: float) -> tuple[Param, ...]:
             (float, dict),
             default=default_reg,
             low=0.0,
+            low_open=True,
             description="L2 penalty, or a table {user = .., item = ..}" + _GT0,
         ),
         Param(
