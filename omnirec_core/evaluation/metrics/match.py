@@ -169,9 +169,7 @@ class _Merger:
         Key order and row order both group the entries by ascending user, so the users and
         list starts found in key order hold for the rows once these are put in order.
         """
-        user = (values >> self.b) // np.int64(self.lists.n_items)
-        start = self.lists.offsets[user]
-        rows = start + (values & ((1 << self.b) - 1))
+        user, start, rows = self._locate(values)
         if len(rows):  # rows are distinct: marking them orders them without a sort
             low = int(rows.min())
             marked = np.zeros(int(rows.max()) - low + 1, dtype=bool)
@@ -179,10 +177,16 @@ class _Merger:
             rows = np.flatnonzero(marked) + low
         return rows, user, rows - start + 1
 
-    def _rows(self, values: np.ndarray) -> np.ndarray:
-        """Ordered row of each list entry's merge value ``key << b | 0-based position``."""
+    def _locate(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(user, first row of its list, ordered row) of each list entry's merge value
+        ``key << b | 0-based position``."""
         user = (values >> self.b) // np.int64(self.lists.n_items)
-        return self.lists.offsets[user] + (values & ((1 << self.b) - 1))
+        start = self.lists.offsets[user]
+        return user, start, start + (values & ((1 << self.b) - 1))
+
+    def _rows(self, values: np.ndarray) -> np.ndarray:
+        """Ordered row of each list entry's merge value."""
+        return self._locate(values)[2]
 
 
 def _user_blocks(offsets: np.ndarray, rows: int) -> np.ndarray:
